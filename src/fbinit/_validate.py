@@ -1,0 +1,96 @@
+"""Validation helpers shared by every entry point (raise, never assert, never fix)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+import torch
+
+from fbinit.errors import ParameterError
+
+__all__ = [
+    "check_int",
+    "check_positive_float",
+    "check_probability",
+    "check_choice",
+    "check_finite",
+    "as_double_tensor",
+]
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = 1) -> int:
+    """Return ``value`` as an int, or raise naming ``name`` and the rule."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}={value!r} must be an integer")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ParameterError(f"{name}={value} must be an integer >= {minimum}")
+    return value
+
+
+def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a finite float > 0 (or >= 0), or raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}={value!r} must be a real number")
+    value = float(value)
+    ok = value >= 0 if allow_zero else value > 0
+    if not (math.isfinite(value) and ok):
+        rule = ">= 0" if allow_zero else "> 0"
+        raise ParameterError(f"{name}={value} must be a finite number {rule}")
+    return value
+
+
+def check_probability(name: str, value: Any) -> float:
+    """Return ``value`` as a float in the open interval (0, 1), or raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}={value!r} must be a real number")
+    value = float(value)
+    if not 0.0 < value < 1.0:
+        raise ParameterError(f"{name}={value} must be in the open interval (0, 1)")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``choices``, or raise listing them."""
+    if value not in choices:
+        raise ParameterError(f"{name}={value!r} must be one of {', '.join(map(repr, choices))}")
+    return value
+
+
+def check_finite(name: str, tensor: torch.Tensor) -> torch.Tensor:
+    """Raise if ``tensor`` holds NaN or Inf (a cheap sum first; the full check only if needed)."""
+    if (
+        tensor.numel()
+        and not bool(torch.isfinite(tensor.sum()))
+        and not bool(torch.isfinite(tensor).all())
+    ):
+        raise ParameterError(f"{name} must hold only finite values (found NaN or Inf)")
+    return tensor
+
+
+def as_double_tensor(name: str, value: Any) -> torch.Tensor:
+    """Convert an array-like to a float64 (or complex128) torch tensor, checking finiteness."""
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach()
+    elif isinstance(value, (np.ndarray, list, tuple, numbers.Number)):
+        tensor = torch.as_tensor(np.asarray(value))
+    else:
+        raise TypeError(
+            f"{name} must be a numpy array or a torch tensor, got {type(value).__name__}"
+        )
+    if tensor.is_complex():
+        tensor = tensor.to(torch.complex128)
+    elif tensor.dtype.is_floating_point or tensor.dtype in (
+        torch.int8,
+        torch.int16,
+        torch.int32,
+        torch.int64,
+        torch.uint8,
+    ):
+        tensor = tensor.to(torch.float64)
+    else:
+        raise TypeError(f"{name} must hold real or complex numbers, got dtype {tensor.dtype}")
+    return check_finite(name, tensor)

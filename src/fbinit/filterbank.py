@@ -1,0 +1,192 @@
+"""The canonical filterbank: a tensor of FIR impulse responses with a stride.
+
+Every analysis function of fbinit accepts a :class:`Filterbank`, a bare tensor or array of
+shape ``(..., n_filters, kernel_size)``, or any object following :class:`FilterbankLike`
+(an ``impulse_responses()`` method, optional ``stride`` and ``sample_rate`` attributes),
+including ``torch.nn.Conv1d`` with one input channel. :func:`as_filterbank` is the one
+coercion used everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+from fbinit._validate import as_double_tensor, check_int, check_positive_float
+from fbinit.errors import ParameterError
+
+__all__ = ["Filterbank", "FilterbankLike", "as_filterbank"]
+
+
+@runtime_checkable
+class FilterbankLike(Protocol):
+    """Anything that can hand out FIR impulse responses of shape (..., n_filters, kernel_size)."""
+
+    def impulse_responses(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Filterbank:
+    """A bank of FIR filters, possibly a batch of banks.
+
+    Parameters
+    ----------
+    weights : torch.Tensor, shape (..., n_filters, kernel_size)
+        Impulse responses, one filter per row, real or complex. Leading dimensions index
+        independent banks (for example random draws).
+    stride : int >= 1
+        Hop between consecutive outputs of each filter.
+    sample_rate : float > 0 or None
+        Sample rate in Hz, needed only for frequencies in Hz.
+    band : (float, float) or None
+        Frequency band (fmin, fmax) in Hz that the bank is designed to cover, used for
+        in-band condition numbers. ``None`` means the full band.
+    name : str
+        Short description used in reports.
+
+    Examples
+    --------
+    >>> import torch
+    >>> bank = Filterbank(torch.eye(4))
+    >>> bank.n_filters, bank.kernel_size, bank.stride
+    (4, 4, 1)
+    """
+
+    weights: torch.Tensor
+    stride: int = 1
+    sample_rate: float | None = None
+    band: tuple[float, float] | None = None
+    name: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        weights = self.weights
+        if not isinstance(weights, torch.Tensor):
+            weights = torch.as_tensor(np.asarray(weights))
+            object.__setattr__(self, "weights", weights)
+        if weights.ndim < 2:
+            raise ParameterError(
+                f"weights.ndim={weights.ndim} must be >= 2 (shape (..., n_filters, kernel_size))"
+            )
+        if weights.shape[-1] < 1 or weights.shape[-2] < 1:
+            raise ParameterError(
+                f"weights.shape={tuple(weights.shape)} must have n_filters >= 1 and "
+                "kernel_size >= 1"
+            )
+        object.__setattr__(self, "stride", check_int("stride", self.stride))
+        if self.sample_rate is not None:
+            object.__setattr__(
+                self, "sample_rate", check_positive_float("sample_rate", self.sample_rate)
+            )
+        if self.band is not None:
+            fmin, fmax = (float(f) for f in self.band)
+            nyquist = self.sample_rate / 2 if self.sample_rate else float("inf")
+            if not 0 <= fmin < fmax <= nyquist:
+                raise ParameterError(
+                    f"band={self.band} must satisfy 0 <= fmin < fmax <= sample_rate / 2"
+                )
+            object.__setattr__(self, "band", (fmin, fmax))
+
+    def impulse_responses(self) -> torch.Tensor:
+        """Return the impulse responses, shape (..., n_filters, kernel_size)."""
+        return self.weights
+
+    @property
+    def n_filters(self) -> int:
+        """Number of filters in each bank."""
+        return int(self.weights.shape[-2])
+
+    @property
+    def kernel_size(self) -> int:
+        """Number of taps of each filter."""
+        return int(self.weights.shape[-1])
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """Leading dimensions indexing independent banks."""
+        return tuple(self.weights.shape[:-2])
+
+    @property
+    def is_complex(self) -> bool:
+        """Whether the impulse responses are complex (analytic filters)."""
+        return bool(self.weights.is_complex())
+
+    def __getitem__(self, index: Any) -> Filterbank:
+        """Select banks along the leading (batch) dimensions."""
+        if not self.batch_shape:
+            raise IndexError("a single filterbank has no batch dimension to index")
+        weights = self.weights[index]
+        if weights.ndim < 2:
+            raise IndexError("indexing must keep the (n_filters, kernel_size) dimensions")
+        return Filterbank(weights, self.stride, self.sample_rate, self.band, self.name)
+
+    def with_stride(self, stride: int) -> Filterbank:
+        """Return the same filters with another stride."""
+        return Filterbank(self.weights, stride, self.sample_rate, self.band, self.name)
+
+    def real_part_bank(self) -> Filterbank:
+        """The real bank seen by real signals: real and imaginary parts as separate filters.
+
+        For real input x and complex filters w = u + iv, ``|x * w|^2 = (x * u)^2 + (x * v)^2``,
+        so on real signals a complex bank acts like the real bank ``[u; v]`` of 2 n_filters
+        filters. Real banks are returned unchanged.
+        """
+        if not self.is_complex:
+            return self
+        weights = torch.cat([self.weights.real, self.weights.imag], dim=-2)
+        return Filterbank(weights, self.stride, self.sample_rate, self.band, self.name)
+
+
+def as_filterbank(bank: Any, *, stride: int | None = None) -> Filterbank:
+    """Coerce a filterbank-like object to a float64/complex128 :class:`Filterbank`.
+
+    Parameters
+    ----------
+    bank : Filterbank, FilterbankLike, torch.nn.Conv1d, torch.Tensor or numpy.ndarray
+        Arrays and tensors are read as impulse responses of shape (..., n_filters,
+        kernel_size). A ``Conv1d`` must have one input channel.
+    stride : int >= 1 or None
+        Overrides the object's stride (default: the object's own, or 1).
+
+    Returns
+    -------
+    Filterbank
+        Weights converted to float64 (complex128 when complex), detached from autograd.
+    """
+    sample_rate = None
+    band = None
+    name = ""
+    if isinstance(bank, Filterbank):
+        weights, own_stride = bank.weights, bank.stride
+        sample_rate, band, name = bank.sample_rate, bank.band, bank.name
+    elif isinstance(bank, torch.nn.Conv1d):
+        if bank.in_channels != 1:
+            raise ParameterError(
+                f"in_channels={bank.in_channels} must be 1 to read a Conv1d as a filterbank"
+            )
+        weights, own_stride = bank.weight[:, 0, :], int(bank.stride[0])
+        name = "Conv1d"
+    elif isinstance(bank, (torch.Tensor, np.ndarray)):
+        weights, own_stride = bank, 1
+    elif isinstance(bank, FilterbankLike):
+        weights = bank.impulse_responses()
+        own_stride = getattr(bank, "stride", 1)
+        if isinstance(own_stride, tuple):
+            own_stride = own_stride[0]
+        sample_rate = getattr(bank, "sample_rate", None)
+        name = type(bank).__name__
+    else:
+        raise TypeError(
+            "bank must be a Filterbank, a tensor or array of shape (..., n_filters, "
+            f"kernel_size), or have an impulse_responses() method; got {type(bank).__name__}"
+        )
+    weights = as_double_tensor("bank", weights)
+    return Filterbank(
+        weights,
+        stride=own_stride if stride is None else stride,
+        sample_rate=sample_rate,
+        band=band,
+        name=name,
+    )

@@ -1,0 +1,1 @@
+"""Summaries, figures and reports built on fbinit.analysis."""
