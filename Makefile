@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.fbinit-installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PYTHONUNBUFFERED := 1
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: demo test lint docs bench browser clean
 
@@ -28,7 +29,7 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/ruff check src tests analysis benchmarks
 	$(BIN)/ruff format --check src tests analysis benchmarks
-	$(BIN)/python -m pytest -n 2 --doctest-modules src/fbinit tests
+	$(BIN)/python -m pytest -n 2 --doctest-modules --doctest-glob="quickstart.md" src/fbinit tests docs/quickstart.md
 	$(BIN)/mkdocs build --strict --site-dir build/site
 
 docs: $(STAMP)
