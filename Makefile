@@ -29,7 +29,7 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/ruff check src tests analysis benchmarks
 	$(BIN)/ruff format --check src tests analysis benchmarks
-	$(BIN)/python -m pytest -n 2 --doctest-modules --doctest-glob="quickstart.md" src/fbinit tests docs/quickstart.md
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --doctest-modules --doctest-glob="quickstart.md" src/fbinit tests docs/quickstart.md
 	$(BIN)/mkdocs build --strict --site-dir build/site
 
 docs: $(STAMP)

@@ -1,13 +1,12 @@
-"""fbinit: conditioning of convolutional audio frontends at initialisation."""
+"""fbinit: conditioning of convolutional audio frontends at initialisation.
 
-from fbinit.analysis import (
-    analysis_matrix,
-    condition_number,
-    energy_response,
-    frame_bounds,
-    frequency_response,
-    littlewood_paley,
-)
+The analysis functions are exported here; fixed banks live in :mod:`fbinit.banks`,
+signals in :mod:`fbinit.signals`, reports in :mod:`fbinit.report` and the reproduced
+theory papers in :mod:`fbinit.theory`.
+"""
+
+from fbinit import analysis
+from fbinit.analysis import *  # noqa: F403 (the analysis API is the top-level API)
 from fbinit.errors import AudioError, FbinitError, ParameterError
 from fbinit.filterbank import Filterbank, FilterbankLike, as_filterbank
 
@@ -19,11 +18,6 @@ __all__ = [
     "Filterbank",
     "FilterbankLike",
     "ParameterError",
-    "analysis_matrix",
     "as_filterbank",
-    "condition_number",
-    "energy_response",
-    "frame_bounds",
-    "frequency_response",
-    "littlewood_paley",
+    *analysis.__all__,
 ]

@@ -18,6 +18,7 @@ __all__ = [
     "check_choice",
     "check_finite",
     "as_double_tensor",
+    "as_signal",
 ]
 
 
@@ -94,3 +95,11 @@ def as_double_tensor(name: str, value: Any) -> torch.Tensor:
     else:
         raise TypeError(f"{name} must hold real or complex numbers, got dtype {tensor.dtype}")
     return check_finite(name, tensor)
+
+
+def as_signal(x: Any, name: str = "x") -> torch.Tensor:
+    """Coerce signals of shape (..., n_samples) to a float64/complex128 tensor, validated."""
+    x = as_double_tensor(name, x)
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ParameterError(f"{name}.shape={tuple(x.shape)} must have n_samples >= 1")
+    return x

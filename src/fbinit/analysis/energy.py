@@ -5,21 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from scipy.fft import next_fast_len
 
-from fbinit._validate import as_double_tensor, check_choice
+from fbinit._validate import as_signal, check_choice
 from fbinit.analysis._spectral import lp_full, lp_half
+from fbinit.analysis.autocorrelation import autocorrelation
 from fbinit.errors import ParameterError
 from fbinit.filterbank import as_filterbank
 
-__all__ = ["energy_response", "as_signal"]
-
-
-def as_signal(x: Any, name: str = "x") -> torch.Tensor:
-    """Coerce signals of shape (..., n_samples) to a float64/complex128 tensor, validated."""
-    x = as_double_tensor(name, x)
-    if x.ndim == 0 or x.shape[-1] == 0:
-        raise ParameterError(f"{name}.shape={tuple(x.shape)} must have n_samples >= 1")
-    return x
+__all__ = ["energy_response"]
 
 
 def _hermitian_weights(n_fft: int) -> torch.Tensor:
@@ -54,7 +48,13 @@ def energy_response(bank: Any, x: Any, *, mode: str = "circular") -> torch.Tenso
               \overset{d=1}{=} \frac1L \sum_k |\hat x(k)|^2\,\mathrm{LP}(k),
 
     with L = N (circular) or L = N + T - 1 (full); for d = 1 this is one matrix product
-    between LP sums and power spectra.
+    between LP sums and power spectra. For real signals and filters shorter than about N/2
+    the same energy is computed from autocorrelations, with FFTs of length 2T - 1 only:
+
+    .. math:: E(x) = \sum_{|\tau| < T} R_x(\tau)\, R_w(\tau),\qquad
+              R_w(\tau) = \sum_j \sum_t w_j[t]\, w_j[t + \tau],
+
+    where :math:`R_x` is the circular (or, in full mode, linear) autocorrelation.
 
     Examples
     --------
@@ -76,7 +76,15 @@ def energy_response(bank: Any, x: Any, *, mode: str = "circular") -> torch.Tenso
     weights = fb.weights if x.is_complex() else fb.real_part_bank().weights
     sig_shape, bank_shape = x.shape[:-1], fb.batch_shape
     xs = x.reshape(-1, n)
-    if fb.stride == 1:
+    if fb.stride == 1 and not x.is_complex() and 2 * fb.kernel_size - 1 < length:
+        # short filters: E = sum_{|tau|<T} R_x(tau) R_w(tau), FFTs of length ~2T, not L
+        lags = fb.kernel_size
+        r_x = autocorrelation(xs, mode=mode, max_lag=lags - 1)
+        n_small = next_fast_len(2 * lags - 1, real=True)
+        r_w = torch.fft.irfft(lp_half(weights, n_small), n=n_small)[..., :lags]
+        r_w = r_w * torch.cat([torch.ones(1), torch.full((lags - 1,), 2.0)]).double()
+        energy = r_w.reshape(-1, lags) @ r_x.T
+    elif fb.stride == 1:
         if x.is_complex() or weights.is_complex():
             power = torch.fft.fft(xs, n=length).abs().square()
             lp = lp_full(weights, length)

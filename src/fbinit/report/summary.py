@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from fbinit._validate import check_int
+from fbinit._validate import as_signal, check_int
 from fbinit.analysis import energy_response, frame_bounds
-from fbinit.analysis.energy import as_signal
 from fbinit.banks import gaussian
 from fbinit.errors import ParameterError
 
