@@ -1,0 +1,405 @@
+r"""How the condition number of random Gaussian filterbanks scales with n_filters and kernel_size.
+
+Three things live here:
+
+- :func:`kappa_tilde`, the heuristic scaling law of Haider et al. (2024);
+- :func:`condition_number_stats`, Monte Carlo statistics of the frame bounds and of
+  :math:`\kappa = B / A` over a grid of (n_filters, kernel_size), each statistic labelled
+  for what it is (the median and mean of B/A per draw, and mean(B)/mean(A), apart);
+- :class:`ConditionNumberStats`, the table they come back in.
+
+The extreme-value model that predicts these statistics without drawing any filter is in
+:mod:`fbinit.analysis.extremes`.
+"""
+
+from __future__ import annotations
+
+import csv
+import numbers
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from fbinit._validate import check_int, check_probability
+from fbinit.analysis.frames import frame_bounds
+from fbinit.banks.random import gaussian
+from fbinit.errors import ParameterError
+
+__all__ = [
+    "ConditionNumberStats",
+    "condition_number_stats",
+    "default_n_fft",
+    "draw_seeds",
+    "kappa_tilde",
+]
+
+#: bytes of filter weights drawn at once by :func:`condition_number_stats`
+DRAW_CHUNK_BYTES = 128 * 2**20
+
+
+def kappa_tilde(n_filters: Any, kernel_size: Any) -> Any:
+    r"""Heuristic scaling law of the condition number of a random Gaussian filterbank.
+
+    Parameters
+    ----------
+    n_filters : int or array-like of int >= 1
+        Number of filters J (broadcast against ``kernel_size``).
+    kernel_size : int or array-like of int >= 1
+        Number of taps T.
+
+    Returns
+    -------
+    float, numpy.ndarray or torch.Tensor
+        :math:`\tilde\kappa(J, T)`, broadcast; a float for scalar inputs, a tensor when an
+        input is a tensor. ``inf`` (with a warning) where :math:`J \le 4 \ln T`, outside
+        the law's domain.
+
+    Notes
+    -----
+    .. math:: \tilde\kappa(J, T) = \frac{1 + 2\sqrt{\ln T / J}}{1 - 2\sqrt{\ln T / J}},
+              \qquad J > 4 \ln T \ (\text{natural log}).
+
+    A heuristic, neither a bound nor an estimate of a stated statistic: it reads the frame
+    bounds as :math:`1 \mp 2\sqrt{\ln T / J}`, Gaussian-like extremes of about T bins of
+    variance of order 1/J. It is constant when J grows like ln T, undefined for few
+    filters, and well above the Monte Carlo median of B/A wherever it is finite (by 18% to
+    more than 20 times over the grid of docs/scaling.md).
+    :func:`fbinit.analysis.extremes.predict_median_kappa` predicts that median within a
+    few percent.
+
+    References
+    ----------
+    D. Haider, V. Lostanlen, M. Ehler, P. Balazs, "Instabilities in Convnets for Raw
+    Audio", IEEE Signal Processing Letters, 2024.
+
+    Examples
+    --------
+    >>> round(kappa_tilde(40, 64), 4)
+    4.6321
+    """
+    is_torch = isinstance(n_filters, torch.Tensor) or isinstance(kernel_size, torch.Tensor)
+    J = _as_int_array("n_filters", n_filters, 1)
+    T = _as_int_array("kernel_size", kernel_size, 1)
+    J, T = np.broadcast_arrays(J, T)
+    root = 2.0 * np.sqrt(np.log(T) / J)
+    valid = root < 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(valid, (1.0 + root) / (1.0 - root), np.inf)
+    if not bool(valid.all()):
+        warnings.warn(
+            f"kappa_tilde is inf at {int((~valid).sum())} of {valid.size} (n_filters, "
+            "kernel_size) pair(s): the law needs n_filters > 4 ln(kernel_size)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    if is_torch:
+        return torch.from_numpy(np.asarray(out, dtype=np.float64))
+    return float(out) if out.ndim == 0 else out
+
+
+def _as_int_array(name: str, value: Any, minimum: int) -> np.ndarray:
+    """Float array of integer values >= ``minimum`` from an int, sequence, array or tensor."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    arr = np.asarray(value)
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(f"{name}={value!r} must be integers")
+    if arr.size and not (
+        np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)) and arr.min() >= minimum
+    ):
+        raise ParameterError(f"{name}={value!r} must be integers >= {minimum}")
+    return arr.astype(np.float64)
+
+
+def default_n_fft(kernel_size: int) -> int:
+    r"""Signal length used when ``n_fft=None``: :math:`N = \max(1024, 2T)`.
+
+    1024 is the paper's signal length; 2T keeps at least two DFT bins per degree of freedom
+    of the Littlewood-Paley sum (a trigonometric polynomial of degree T - 1) for long
+    kernels, so N/T never drops below 2 and the whole autocorrelation of each filter fits
+    in N points.
+
+    Examples
+    --------
+    >>> default_n_fft(64), default_n_fft(4096)
+    (1024, 8192)
+    """
+    return max(1024, 2 * check_int("kernel_size", kernel_size))
+
+
+def draw_seeds(seed: int, n_filters: int, kernel_size: int, n_draws: int) -> list[int]:
+    r"""Seeds of the draws of one grid cell of :func:`condition_number_stats`.
+
+    Draw d of cell (J, T) is ``gaussian(J, T, seed=draw_seeds(seed, J, T, n)[d])``, where
+    the seeds are the first words of ``numpy.random.SeedSequence(seed, spawn_key=(J, T))``.
+    They depend on the cell and not on the rest of the grid, the chunking or n_draws (the
+    first n seeds of a longer run are the same).
+
+    Examples
+    --------
+    >>> draw_seeds(0, 10, 64, 2) == draw_seeds(0, 10, 64, 5)[:2]
+    True
+    """
+    key = (check_int("n_filters", n_filters), check_int("kernel_size", kernel_size))
+    seq = np.random.SeedSequence(check_int("seed", seed, minimum=0), spawn_key=key)
+    return [int(s) for s in seq.generate_state(check_int("n_draws", n_draws), np.uint64)]
+
+
+@dataclass(frozen=True)
+class ConditionNumberStats:
+    r"""Monte Carlo statistics of the frame bounds of random Gaussian filterbanks.
+
+    One entry per grid cell (J, T), in the order of :attr:`n_filters`, :attr:`kernel_size`.
+    Each statistic says what it is: the median, mean and quantiles of :math:`\kappa = B/A`
+    are taken over the draws of B/A; :attr:`ratio_of_means` is mean(B) / mean(A), a
+    different (typically smaller) number that is *not* a mean condition number.
+
+    Attributes
+    ----------
+    n_filters, kernel_size, n_fft, stride, n_draws : numpy.ndarray of int, shape (n_cells,)
+    median_kappa : numpy.ndarray, shape (n_cells,)
+        :math:`\mathrm{median}_d(B_d / A_d)`.
+    mean_kappa : numpy.ndarray, shape (n_cells,)
+        :math:`\frac1M \sum_d B_d / A_d` (inf if any draw is singular).
+    ratio_of_means : numpy.ndarray, shape (n_cells,)
+        :math:`\bar B / \bar A`.
+    kappa_quantiles : numpy.ndarray, shape (n_cells, n_quantiles)
+        Empirical quantiles of B/A (linear interpolation, numpy's default) at
+        :attr:`quantile_levels`; inf where they reach singular draws.
+    mean_A, mean_B, sd_A, sd_B : numpy.ndarray, shape (n_cells,)
+        Mean and standard deviation (ddof=1; nan for one draw) of the frame bounds.
+    quantile_levels : tuple of float
+    """
+
+    n_filters: np.ndarray
+    kernel_size: np.ndarray
+    n_fft: np.ndarray
+    stride: np.ndarray
+    n_draws: np.ndarray
+    median_kappa: np.ndarray
+    mean_kappa: np.ndarray
+    ratio_of_means: np.ndarray
+    kappa_quantiles: np.ndarray
+    mean_A: np.ndarray
+    mean_B: np.ndarray
+    sd_A: np.ndarray
+    sd_B: np.ndarray
+    quantile_levels: tuple[float, ...]
+
+    def __len__(self) -> int:
+        return int(self.n_filters.shape[0])
+
+    def _columns(self) -> dict[str, np.ndarray]:
+        cols: dict[str, np.ndarray] = {}
+        for f in fields(self):
+            if f.name in ("kappa_quantiles", "quantile_levels"):
+                continue
+            cols[f.name] = getattr(self, f.name)
+            if f.name == "ratio_of_means":
+                for i, q in enumerate(self.quantile_levels):
+                    cols[f"kappa_q{q:g}"] = self.kappa_quantiles[:, i]
+        return cols
+
+    def to_records(self) -> list[dict[str, float | int]]:
+        """One dict per cell, with a ``kappa_q<level>`` entry per quantile."""
+        cols = self._columns()
+        return [{k: v[i].item() for k, v in cols.items()} for i in range(len(self))]
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :meth:`to_records` as a CSV file (full float precision); return the path."""
+        path = Path(path)
+        records = self.to_records()
+        with path.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(self._columns()))
+            writer.writeheader()
+            writer.writerows(records)
+        return path
+
+    def as_grid(self, name: str) -> np.ndarray:
+        """A per-cell field reshaped to (len(unique n_filters), len(unique kernel_size)).
+
+        Cells come in the order of :func:`condition_number_stats` (n_filters outer).
+        """
+        values = self._columns()[name]
+        n_j = len(np.unique(self.n_filters))
+        return values.reshape(n_j, len(self) // n_j)
+
+
+def _as_grid_axis(name: str, value: Any) -> list[int]:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return [check_int(name, value)]
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise TypeError(f"{name}={value!r} must be an integer or a sequence of integers")
+    out = [check_int(name, v) for v in value]
+    if not out:
+        raise ParameterError(f"{name}={value!r} must not be empty")
+    if len(set(out)) != len(out):
+        raise ParameterError(f"{name}={value!r} must not repeat values")
+    return out
+
+
+def condition_number_stats(
+    n_filters: int | Sequence[int],
+    kernel_size: int | Sequence[int],
+    *,
+    n_fft: int | None,
+    n_draws: int,
+    stride: int = 1,
+    seed: int | None = None,
+    quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),
+    progress: Callable[[int, int], Any] | None = None,
+) -> ConditionNumberStats:
+    r"""Monte Carlo statistics of the frame bounds and condition number of Gaussian banks.
+
+    Parameters
+    ----------
+    n_filters : int >= 1 or sequence of distinct ints
+        Number(s) of filters J.
+    kernel_size : int >= 1 or sequence of distinct ints
+        Number(s) of taps T. Every (J, T) pair is a cell (J outer, T inner).
+    n_fft : int >= every kernel_size, or None
+        Signal length N; ``None`` uses :func:`default_n_fft` per cell, max(1024, 2T).
+    n_draws : int >= 1
+        Number of independent banks per cell (default sigma, :func:`fbinit.banks.gaussian`).
+    stride : int >= 1 dividing n_fft
+        Stride of the banks (frame bounds from :func:`fbinit.analysis.frame_bounds`).
+    seed : int >= 0, optional
+        Master seed (default 0). Each draw has its own seed from :func:`draw_seeds`, so
+        a cell's numbers do not depend on the grid, its order or the chunking.
+    quantiles : sequence of float in (0, 1)
+        Levels of the reported quantiles of B/A.
+    progress : callable(done, total), optional
+        Called after each chunk of draws with the numbers of draws done and to do over the
+        whole grid (for a progress bar).
+
+    Returns
+    -------
+    ConditionNumberStats
+        One entry per cell; ``.to_csv``, ``.to_records``, ``.as_grid``.
+
+    Notes
+    -----
+    Per draw d, :math:`(A_d, B_d)` are the optimal frame bounds and
+    :math:`\kappa_d = B_d / A_d` (inf with a warning where :math:`A_d \le N\epsilon B_d`,
+    the rule of :func:`fbinit.analysis.condition_number`). Reported per cell:
+
+    .. math:: \mathrm{median}_d\,\kappa_d,\quad \frac1M\sum_d \kappa_d,\quad
+              \frac{\bar B}{\bar A},\quad \bar A,\ \bar B,\ s_A,\ s_B.
+
+    Draws are made in chunks of at most ``DRAW_CHUNK_BYTES`` of weights and analysed with
+    batched FFTs.
+
+    References
+    ----------
+    D. Haider, V. Lostanlen, M. Ehler, P. Balazs, "Instabilities in Convnets for Raw
+    Audio", IEEE Signal Processing Letters, 2024 (Figures 5-7).
+
+    Examples
+    --------
+    >>> stats = condition_number_stats([10, 40], 64, n_fft=256, n_draws=20, seed=0)
+    >>> stats.median_kappa.round(2).tolist()
+    [4.96, 2.24]
+    """
+    js = _as_grid_axis("n_filters", n_filters)
+    ts = _as_grid_axis("kernel_size", kernel_size)
+    n_draws = check_int("n_draws", n_draws)
+    stride = check_int("stride", stride)
+    seed = 0 if seed is None else check_int("seed", seed, minimum=0)
+    levels = tuple(check_probability("quantiles", q) for q in quantiles)
+    if not levels:
+        raise ParameterError(f"quantiles={quantiles!r} must not be empty")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress={progress!r} must be a callable(done, total) or None")
+    if n_fft is not None:
+        n_fft = check_int("n_fft", n_fft)
+    cells = []
+    for J in js:
+        for T in ts:
+            N = default_n_fft(T) if n_fft is None else n_fft
+            if T > N:
+                raise ParameterError(f"kernel_size={T} must be <= n_fft={N}")
+            if N % stride:
+                raise ParameterError(f"stride={stride} must divide n_fft={N}")
+            cells.append((J, T, N))
+
+    total = n_draws * len(cells)
+    done = 0
+    bounds = []
+    for J, T, N in cells:
+        A, B = _draw_bounds(J, T, N, stride, n_draws, seed, total, done, progress)
+        done += n_draws
+        bounds.append((A, B))
+
+    A_all = np.stack([a for a, _ in bounds])  # (n_cells, n_draws)
+    B_all = np.stack([b for _, b in bounds])
+    singular = A_all <= np.array([c[2] for c in cells])[:, None] * np.finfo(float).eps * B_all
+    with np.errstate(divide="ignore"):
+        kappa = np.where(singular, np.inf, B_all / np.where(singular, 1.0, A_all))
+    if singular.any():
+        warnings.warn(
+            f"{int(singular.sum())} of {singular.size} filterbank(s) are singular frames "
+            "(lower frame bound A = 0): their condition number is inf",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    ddof = 1 if n_draws > 1 else 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sd_A = A_all.std(axis=1, ddof=ddof) if n_draws > 1 else np.full(len(cells), np.nan)
+        sd_B = B_all.std(axis=1, ddof=ddof) if n_draws > 1 else np.full(len(cells), np.nan)
+    mean_A, mean_B = A_all.mean(axis=1), B_all.mean(axis=1)
+    return ConditionNumberStats(
+        n_filters=np.array([c[0] for c in cells]),
+        kernel_size=np.array([c[1] for c in cells]),
+        n_fft=np.array([c[2] for c in cells]),
+        stride=np.full(len(cells), stride),
+        n_draws=np.full(len(cells), n_draws),
+        median_kappa=np.median(kappa, axis=1),
+        mean_kappa=kappa.mean(axis=1),
+        ratio_of_means=mean_B / mean_A,
+        kappa_quantiles=_quantiles(kappa, levels),
+        mean_A=mean_A,
+        mean_B=mean_B,
+        sd_A=sd_A,
+        sd_B=sd_B,
+        quantile_levels=levels,
+    )
+
+
+def _quantiles(values: np.ndarray, levels: tuple[float, ...]) -> np.ndarray:
+    """numpy's default (linear) quantiles along axis 1, with inf handled (no inf - inf)."""
+    srt = np.sort(values, axis=1)
+    pos = np.asarray(levels) * (srt.shape[1] - 1)
+    lo = np.floor(pos).astype(int)
+    frac = pos - lo
+    v_lo = srt[:, lo]
+    v_hi = srt[:, np.minimum(lo + 1, srt.shape[1] - 1)]
+    with np.errstate(invalid="ignore"):
+        out = v_lo + (v_hi - v_lo) * frac
+    return np.where(frac == 0, v_lo, np.where(np.isinf(v_hi), np.inf, out))
+
+
+def _draw_bounds(J, T, N, stride, n_draws, seed, total, done, progress):
+    """Frame bounds (A, B) of the n_draws banks of one cell, as numpy arrays."""
+    seeds = draw_seeds(seed, J, T, n_draws)
+    per_chunk = max(1, DRAW_CHUNK_BYTES // (8 * J * T))
+    A = np.empty(n_draws)
+    B = np.empty(n_draws)
+    for start in range(0, n_draws, per_chunk):
+        stop = min(n_draws, start + per_chunk)
+        weights = torch.empty(stop - start, J, T, dtype=torch.float64)
+        for i, s in enumerate(seeds[start:stop]):
+            weights[i] = gaussian(J, T, seed=s).weights
+        a, b = frame_bounds(weights, n_fft=N, stride=stride)
+        A[start:stop] = a.numpy()
+        B[start:stop] = b.numpy()
+        if progress is not None:
+            progress(done + stop, total)
+    return A, B
