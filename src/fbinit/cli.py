@@ -42,7 +42,7 @@ def _cmd_analyze(args: argparse.Namespace, console: Console) -> int:
 
     clips = _load_clips(args.audio)
     with _progress(console, "random banks") as bar:
-        task = bar.add_task("draws", total=args.draws)
+        task = bar.add_task("draws", total=None)
         summary = summarize_random_banks(
             args.n_filters,
             args.kernel_size,
@@ -51,7 +51,7 @@ def _cmd_analyze(args: argparse.Namespace, console: Console) -> int:
             n_fft=args.n_fft,
             seed=args.seed,
             signals=clips,
-            progress=lambda done, total: bar.update(task, completed=done),
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     cfg, fr = summary.config, summary.frames
     frames = Table(

@@ -218,13 +218,16 @@ def deviation_bound(
     else:
         u = -torch.log(probs)
         a2 = (var / 2).sqrt()
-        lam_max = autocorrelation_eigenvalues(x, sizes, mode=mode, n_top=1)[..., 0]
-        ainf = (sigma2 * lam_max)[..., None]
-        if method == "bernstein":
-            alpha = 2 * a2 * u.sqrt() + (2 * ainf * u if tail == "upper" else 0.0)
+        if method == "bernstein" and tail == "lower":  # needs no eigenvalue
+            alpha = 2 * a2 * u.sqrt() / mean
         else:
-            alpha = u * ainf + (u.square() * ainf.square() + 2 * u * a2.square()).sqrt()
-        alpha = alpha / mean
+            lam_max = autocorrelation_eigenvalues(x, sizes, mode=mode, n_top=1)[..., 0]
+            ainf = (sigma2 * lam_max)[..., None]
+            if method == "bernstein":
+                alpha = 2 * a2 * u.sqrt() + 2 * ainf * u
+            else:
+                alpha = u * ainf + (u.square() * ainf.square() + 2 * u * a2.square()).sqrt()
+            alpha = alpha / mean
     if not p_seq:
         alpha = alpha[..., 0]
     if not is_seq:

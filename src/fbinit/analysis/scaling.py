@@ -152,6 +152,20 @@ def draw_seeds(seed: int, n_filters: int, kernel_size: int, n_draws: int) -> lis
     return [int(s) for s in seq.generate_state(check_int("n_draws", n_draws), np.uint64)]
 
 
+def draw_banks(
+    n_filters: int, kernel_size: int, seeds: Sequence[int], *, sigma: float | None = None
+) -> torch.Tensor:
+    """Weights of the draws with the given seeds, shape (len(seeds), n_filters, kernel_size).
+
+    Draw d is ``gaussian(n_filters, kernel_size, sigma=sigma, seed=seeds[d])``; with the
+    seeds of :func:`draw_seeds` these are the banks of :func:`condition_number_stats`.
+    """
+    weights = torch.empty(len(seeds), n_filters, kernel_size, dtype=torch.float64)
+    for i, s in enumerate(seeds):
+        weights[i] = gaussian(n_filters, kernel_size, sigma=sigma, seed=s).weights
+    return weights
+
+
 @dataclass(frozen=True)
 class ConditionNumberStats:
     r"""Monte Carlo statistics of the frame bounds of random Gaussian filterbanks.
@@ -394,10 +408,7 @@ def _draw_bounds(J, T, N, stride, n_draws, seed, total, done, progress):
     B = np.empty(n_draws)
     for start in range(0, n_draws, per_chunk):
         stop = min(n_draws, start + per_chunk)
-        weights = torch.empty(stop - start, J, T, dtype=torch.float64)
-        for i, s in enumerate(seeds[start:stop]):
-            weights[i] = gaussian(J, T, seed=s).weights
-        a, b = frame_bounds(weights, n_fft=N, stride=stride)
+        a, b = frame_bounds(draw_banks(J, T, seeds[start:stop]), n_fft=N, stride=stride)
         A[start:stop] = a.numpy()
         B[start:stop] = b.numpy()
         if progress is not None:

@@ -42,8 +42,13 @@ from fbinit.analysis.autocorrelation import nonzero_signal
 from fbinit.analysis.deviation import deviation_bound, exact_deviation
 from fbinit.analysis.distribution import energy_distribution
 from fbinit.analysis.extremes import predict_median_kappa
-from fbinit.analysis.scaling import condition_number_stats, default_n_fft, draw_seeds, kappa_tilde
-from fbinit.banks.random import gaussian
+from fbinit.analysis.scaling import (
+    condition_number_stats,
+    default_n_fft,
+    draw_banks,
+    draw_seeds,
+    kappa_tilde,
+)
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank, as_filterbank
 from fbinit.report.bank_spec import BankSpec
@@ -208,18 +213,6 @@ def _describe(bank: Filterbank, spec: BankSpec | None) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- numbers
-
-
-def _draws(n_filters: int, kernel_size: int, sigma: float | None, n_draws: int, seed: int):
-    """Weights of the random draws, shape (n_draws, n_filters, kernel_size).
-
-    Draw d uses the seed of :func:`fbinit.analysis.scaling.draw_seeds`, so the report's
-    statistics equal those of :func:`~fbinit.analysis.scaling.condition_number_stats` at
-    the same seed.
-    """
-    seeds = draw_seeds(seed, n_filters, kernel_size, n_draws)
-    banks = [gaussian(n_filters, kernel_size, sigma=sigma, seed=s).weights for s in seeds]
-    return torch.stack(banks)
 
 
 def _random_energies(weights: torch.Tensor, x: torch.Tensor) -> np.ndarray:
@@ -457,7 +450,8 @@ def build_report(
             "so only full-band bounds are shown."
         )
         band = None
-    weights = _draws(n_filters, kernel_size, sigma, n_draws, seed)
+    seeds = draw_seeds(seed, n_filters, kernel_size, n_draws)
+    weights = draw_banks(n_filters, kernel_size, seeds, sigma=sigma)
     frames: dict[str, dict[str, float]] = {}
     half = n_fft // 2 + 1
     freqs = np.arange(half) * rate / n_fft

@@ -10,23 +10,21 @@ import numpy as np
 import torch
 
 from fbinit._validate import as_signal, check_int
-from fbinit.analysis import energy_response, frame_bounds
-from fbinit.banks import gaussian
+from fbinit.analysis import condition_number_stats, energy_response
+from fbinit.analysis.scaling import DRAW_CHUNK_BYTES, draw_banks, draw_seeds
 from fbinit.errors import ParameterError
 
 __all__ = ["RandomBankSummary", "summarize_random_banks"]
-
-#: draws per chunk: bounds the memory of one batch of banks
-_DRAWS_PER_CHUNK = 50
 
 
 @dataclass
 class RandomBankSummary:
     """Frame bounds of M random banks and their energy responses on each clip.
 
-    ``frames`` holds per-draw statistics of A, B and kappa = B/A (median and mean of the
-    per-draw kappa, and mean(B)/mean(A), each labelled). ``clips`` maps a clip name to the
-    mean, standard deviation and 5%/95% quantiles of :math:`\\|\\Phi x\\|^2 / \\|x\\|^2`.
+    ``frames`` holds the statistics of :class:`fbinit.analysis.ConditionNumberStats` for
+    this configuration (median and mean of the per-draw kappa = B/A, its quantiles, and
+    mean(B)/mean(A), each labelled). ``clips`` maps a clip name to the mean, standard
+    deviation and 5%/95% quantiles of :math:`\\|\\Phi x\\|^2 / \\|x\\|^2` over the same draws.
     """
 
     config: dict[str, Any]
@@ -49,7 +47,11 @@ def summarize_random_banks(
     signals: Mapping[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RandomBankSummary:
-    r"""Draw ``n_draws`` Gaussian banks, compute their frame bounds and clip energies.
+    r"""Frame bounds of ``n_draws`` Gaussian banks and their energy responses on clips.
+
+    Draw d is the bank of seed ``draw_seeds(seed, J, T, n_draws)[d]``, so the frame
+    statistics are exactly those of :func:`fbinit.analysis.condition_number_stats` (and of
+    ``fbinit report``) at the same seed.
 
     Parameters
     ----------
@@ -57,16 +59,17 @@ def summarize_random_banks(
     n_draws : int >= 1
     stride : int >= 1 dividing n_fft
     n_fft : int >= kernel_size, optional
-        Signal length of the frame bounds; default ``max(1024, kernel_size)`` rounded up
+        Signal length of the frame bounds; default ``max(1024, 2 kernel_size)`` rounded up
         to a multiple of the stride.
     sigma : float > 0, optional
-        Tap standard deviation (default :math:`1/\sqrt{JT}`).
+        Tap standard deviation of the energy responses (default :math:`1/\sqrt{JT}`;
+        kappa does not depend on it).
     seed : int >= 0
     signals : mapping of name -> 1-D array, optional
         Clips on which the energy response is measured (circular mode, normalised by the
         clip energy, so 1 means energy preserved).
     progress : callable(done, total), optional
-        Called after each chunk of draws.
+        Called after each chunk of work, counted in draws (frame bounds, then clips).
 
     Returns
     -------
@@ -82,41 +85,45 @@ def summarize_random_banks(
     kernel_size = check_int("kernel_size", kernel_size)
     n_draws = check_int("n_draws", n_draws)
     stride = check_int("stride", stride)
+    seed = check_int("seed", seed, minimum=0)
     if n_fft is None:
-        n_fft = -(-max(1024, kernel_size) // stride) * stride
+        n_fft = -(-max(1024, 2 * kernel_size) // stride) * stride
     clips = {name: as_signal(x, name) for name, x in (signals or {}).items()}
     for name, x in clips.items():
         if x.ndim != 1:
             raise ParameterError(f"signals[{name!r}] must be one-dimensional (one channel)")
         if float(x.abs().square().sum()) == 0.0:
             raise ParameterError(f"signals[{name!r}] has zero energy; it cannot be normalised")
-    gen = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
-    bounds, energies = [], {name: [] for name in clips}
-    done = 0
-    while done < n_draws:
-        m = min(_DRAWS_PER_CHUNK, n_draws - done)
-        bank = gaussian(
-            n_filters, kernel_size, sigma=sigma, stride=stride, n_draws=m, generator=gen
-        )
-        bounds.append(torch.stack(frame_bounds(bank, n_fft=n_fft), dim=-1))
+    total = n_draws * (1 + bool(clips))
+    stats = condition_number_stats(
+        n_filters,
+        kernel_size,
+        n_fft=n_fft,
+        n_draws=n_draws,
+        stride=stride,
+        seed=seed,
+        quantiles=(0.05, 0.95),
+        progress=None if progress is None else lambda done, _: progress(done, total),
+    )
+    record = stats.to_records()[0]
+    frames = {
+        "mean_A": record["mean_A"],
+        "mean_B": record["mean_B"],
+        "median_kappa": record["median_kappa"],
+        "mean_kappa": record["mean_kappa"],
+        "kappa_q05": record["kappa_q0.05"],
+        "kappa_q95": record["kappa_q0.95"],
+        "ratio_of_means": record["ratio_of_means"],
+    }
+    seeds = draw_seeds(seed, n_filters, kernel_size, n_draws)
+    per_chunk = max(1, DRAW_CHUNK_BYTES // (8 * n_filters * kernel_size))
+    energies: dict[str, list[torch.Tensor]] = {name: [] for name in clips}
+    for start in range(0, n_draws if clips else 0, per_chunk):
+        bank = draw_banks(n_filters, kernel_size, seeds[start : start + per_chunk], sigma=sigma)
         for name, x in clips.items():
             energies[name].append(energy_response(bank, x) / x.abs().square().sum())
-        done += m
         if progress is not None:
-            progress(done, n_draws)
-    ab = torch.cat(bounds).numpy()
-    A, B = ab[:, 0], ab[:, 1]
-    with np.errstate(divide="ignore"):
-        kappa = np.where(A > 0, B / np.where(A > 0, A, 1.0), np.inf)
-    frames = {
-        "mean_A": float(A.mean()),
-        "mean_B": float(B.mean()),
-        "median_kappa": float(np.median(kappa)),
-        "mean_kappa": float(kappa.mean()),
-        "kappa_q05": float(np.quantile(kappa, 0.05)),
-        "kappa_q95": float(np.quantile(kappa, 0.95)),
-        "ratio_of_means": float(B.mean() / A.mean()),
-    }
+            progress(n_draws + min(start + per_chunk, n_draws), total)
     clip_stats = {}
     for name, chunks in energies.items():
         e = torch.cat(chunks).numpy()
