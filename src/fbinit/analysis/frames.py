@@ -145,9 +145,12 @@ def condition_number(
 
     Examples
     --------
-    >>> import torch
-    >>> float(condition_number(torch.tensor([[1.0, 1.0]]), n_fft=2))
-    inf
+    >>> import torch, warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     kappa = condition_number(torch.tensor([[1.0, 1.0]]), n_fft=2)
+    >>> float(kappa), caught[0].category.__name__
+    (inf, 'RuntimeWarning')
     """
     A, B = frame_bounds(bank, n_fft=n_fft, stride=stride, real_input=real_input, band=band)
     singular = A <= n_fft * torch.finfo(torch.float64).eps * B

@@ -35,9 +35,7 @@ IEEE Signal Processing Letters, 2024 (arXiv 2309.05855).
 
 from __future__ import annotations
 
-import csv
 import inspect
-import io
 import math
 import os
 import warnings
@@ -53,7 +51,7 @@ import scipy.signal
 from matplotlib.figure import Figure
 
 from fbinit import signals
-from fbinit._io import atomic_write_bytes, atomic_write_text
+from fbinit._io import atomic_write_text, csv_text, save_figure
 from fbinit._validate import check_int
 from fbinit.analysis import energy_response
 from fbinit.analysis.deviation import deviation_bound
@@ -142,22 +140,18 @@ class FigureResult:
         n_rows = {len(v) for v in self.table.values()}
         if len(n_rows) > 1:
             raise ParameterError(f"table columns have lengths {sorted(n_rows)}; must be equal")
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
         cols = [_csv_cells(self.table[c]) for c in columns]
-        writer.writerows(zip(*cols, strict=True))
-        return buf.getvalue()
+        return csv_text(columns, zip(*cols, strict=True))
 
     def save(self, out_dir: str | os.PathLike) -> list[Path]:
         """Write the PNG, PDF and CSV into ``out_dir`` atomically; return their paths."""
         out = _check_out_dir(out_dir)
         paths = []
         for fmt in ("png", "pdf"):
-            buf = io.BytesIO()
             metadata = {"CreationDate": None} if fmt == "pdf" else {"Software": None}
-            self.figure.savefig(buf, format=fmt, dpi=PNG_DPI, metadata=metadata)
-            paths.append(atomic_write_bytes(out / f"{self.stem}.{fmt}", buf.getvalue()))
+            paths.append(
+                save_figure(self.figure, out / f"{self.stem}.{fmt}", dpi=PNG_DPI, metadata=metadata)
+            )
         paths.append(atomic_write_text(out / f"{self.stem}.csv", self.to_csv()))
         return paths
 

@@ -19,17 +19,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from fbinit._io import atomic_write_bytes, atomic_write_text  # noqa: E402
-from fbinit.errors import ParameterError  # noqa: E402
-from fbinit.report.condition_report import ReportData, fmt  # noqa: E402
-from fbinit.report.figures import _BOUND_LABELS as BOUND_LABELS  # noqa: E402
-from fbinit.report.figures import _log2_axis as log2_axis  # noqa: E402
+from fbinit._io import atomic_write_bytes, atomic_write_text
+from fbinit.errors import ParameterError
+from fbinit.report.condition_report import ReportData, fmt
+from fbinit.report.figures import _BOUND_LABELS as BOUND_LABELS
+from fbinit.report.figures import _log2_axis as log2_axis
 
 __all__ = [
     "HTML_NAME",
@@ -51,17 +48,17 @@ _DPI = 110
 # ----------------------------------------------------------------------------- figures
 
 
-def _png(fig) -> bytes:
+def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=_DPI, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     return buf.getvalue()
 
 
 def _grid(n: int, width: float = 4.2, height: float = 3.0):
     cols = min(n, 3)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    fig = Figure(figsize=(width * cols, height * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])
@@ -70,7 +67,8 @@ def _grid(n: int, width: float = 4.2, height: float = 3.0):
 def _lp_figure(data: ReportData) -> bytes:
     lp, info = data.lp, data.bank
     freqs = lp["freqs"]
-    fig, ax = plt.subplots(figsize=(8.5, 3.6))
+    fig = Figure(figsize=(8.5, 3.6))
+    ax = fig.subplots()
     if info["is_random"]:
         ax.fill_between(freqs, lp["q05"], lp["q95"], color="C0", alpha=0.25, label="5-95% of draws")
         ax.plot(freqs, lp["median"], color="C0", lw=1.2, label="median over draws")
@@ -138,7 +136,8 @@ def _bounds_figure(data: ReportData) -> bytes:
 
 def _scaling_figure(data: ReportData) -> bytes:
     sc = data.scaling
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    fig = Figure(figsize=(6.5, 3.8))
+    ax = fig.subplots()
     ax.fill_between(sc.kernel_sizes, sc.q05, sc.q95, color="C0", alpha=0.2, label="5-95% of draws")
     ax.plot(sc.kernel_sizes, sc.median, "o-", color="C0", ms=3, label="Monte Carlo median")
     finite = np.isfinite(sc.kappa_tilde)

@@ -20,14 +20,15 @@ convolutional neural networks", arXiv:2601.08547, 2026.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
+from fbinit._io import save_figure, write_csv_columns
 from fbinit._validate import check_choice, check_int, check_positive_float
 from fbinit.errors import ParameterError
 from fbinit.theory.diederen2026_linear_cnn_flow.data import (
@@ -312,13 +313,9 @@ _COLOURS = {"gaussian": "C0", "few_samples": "C1", "sinusoids": "C2", "audio": "
 
 def plot_flow(result: FlowExperiment, path: str | Path) -> Path:
     """Loss, gradient norm, invariant drift and filter error against flow time (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     c = result.curves
-    fig, axes = plt.subplots(2, 2, figsize=(9, 6), sharex=True)
+    fig = Figure(figsize=(9, 6))
+    axes = fig.subplots(2, 2, sharex=True)
     panels = [
         ("loss", "empirical risk L", True),
         ("grad_norm", "||grad L||", True),
@@ -351,20 +348,13 @@ def plot_flow(result: FlowExperiment, path: str | Path) -> Path:
         "Linear CNN k=(3,2,4), s=(2,1,3): gradient descent as a discretised flow", fontsize=10
     )
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_drift(drift: dict[str, np.ndarray], path: str | Path) -> Path:
     """Invariant drift at a fixed time against the step size, log-log, with slope 1 (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    fig = Figure(figsize=(4.5, 3.5))
+    ax = fig.subplots()
     steps = np.unique(drift["step"])
     for r in np.unique(drift["run"]):
         m = drift["run"] == r
@@ -377,18 +367,7 @@ def plot_drift(drift: dict[str, np.ndarray], path: str | Path) -> Path:
     ax.set_ylabel("max |Δij(T) − Δij(0)|")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
-
-
-def _write_csv(path: Path, columns: dict[str, np.ndarray]) -> Path:
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(list(columns))
-        writer.writerows(zip(*(columns[k].tolist() for k in columns), strict=True))
-    return path
+    return save_figure(fig, path)
 
 
 def run(out_dir: Path, *, quick: bool = False, seed: int = 0) -> list[Path]:
@@ -417,7 +396,7 @@ def run(out_dir: Path, *, quick: bool = False, seed: int = 0) -> list[Path]:
     return [
         plot_flow(flow, out_dir / "diederen2026_flow.png"),
         plot_drift(drift, out_dir / "diederen2026_drift.png"),
-        _write_csv(out_dir / "diederen2026_curves.csv", flow.curves),
-        _write_csv(out_dir / "diederen2026_drift.csv", drift),
-        _write_csv(out_dir / "diederen2026_summary.csv", summary),
+        write_csv_columns(out_dir / "diederen2026_curves.csv", flow.curves),
+        write_csv_columns(out_dir / "diederen2026_drift.csv", drift),
+        write_csv_columns(out_dir / "diederen2026_summary.csv", summary),
     ]

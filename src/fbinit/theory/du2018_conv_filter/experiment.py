@@ -24,12 +24,13 @@ S. S. Du, J. D. Lee, Y. Tian, "When is a Convolutional Filter Easy to Learn?", I
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import torch
+from matplotlib.figure import Figure
 
+from fbinit._io import save_figure, write_csv
 from fbinit._validate import check_int, check_positive_float
 from fbinit.theory.du2018_conv_filter.closed_forms import hessian_at_optimum
 from fbinit.theory.du2018_conv_filter.data import DISTRIBUTIONS, patch_sampler
@@ -308,21 +309,14 @@ def plot_trajectories(groups: dict[str, dict[str, Trajectory]], path) -> Path:
     Path
         The written file.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(groups), 2, figsize=(9, 2.8 * len(groups)), squeeze=False)
+    fig = Figure(figsize=(9, 2.8 * len(groups)))
+    axes = fig.subplots(len(groups), 2, squeeze=False)
     for row, (title, curves) in zip(axes, groups.items(), strict=True):
         _axes_curves(row[0], row[1], curves)
         row[0].set_title(title, fontsize=9, loc="left")
         row[0].legend(fontsize=7)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_overlap(curves: dict[str, Trajectory], path, *, title: str = "") -> Path:
@@ -334,16 +328,12 @@ def plot_overlap(curves: dict[str, Trajectory], path, *, title: str = "") -> Pat
     Path
         The written file.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     by_stride: dict[str, dict[float, Trajectory]] = {}
     for label, traj in curves.items():
         stride, theta = label.split(" ")
         by_stride.setdefault(stride, {})[float(theta.split("=")[1])] = traj
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+    fig = Figure(figsize=(12, 3.2))
+    axes = fig.subplots(1, 3)
     worst = {s: runs[max(runs)] for s, runs in by_stride.items()}
     _axes_curves(axes[0], axes[1], worst)
     axes[0].legend(fontsize=7, title=r"from max $\theta_0$", title_fontsize=7)
@@ -357,10 +347,7 @@ def plot_overlap(curves: dict[str, Trajectory], path, *, title: str = "") -> Pat
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def write_curves(results: dict[str, dict[str, Trajectory]], path) -> Path:
@@ -373,30 +360,24 @@ def write_curves(results: dict[str, dict[str, Trajectory]], path) -> Path:
     Path
         The written file.
     """
-    path = Path(path)
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["experiment", "label", "iteration", "angle", "distance", "loss", "eta"])
-        for experiment, curves in results.items():
-            for label, traj in curves.items():
-                eta = traj.eta.tolist() + [""]
-                columns = zip(
-                    traj.angle.tolist(),
-                    traj.distance.tolist(),
-                    traj.loss.tolist(),
-                    eta,
-                    strict=True,
-                )
-                for t, (a, d, l, e) in enumerate(columns):
-                    writer.writerow(
-                        [
-                            experiment,
-                            label,
-                            t,
-                            f"{a:.9g}",
-                            f"{d:.9g}",
-                            f"{l:.9g}",
-                            e if e == "" else f"{e:.6g}",
-                        ]
-                    )
-    return path
+    header = ["experiment", "label", "iteration", "angle", "distance", "loss", "eta"]
+    return write_csv(path, header, _curve_rows(results))
+
+
+def _curve_rows(results: dict[str, dict[str, Trajectory]]):
+    for experiment, curves in results.items():
+        for label, traj in curves.items():
+            eta = traj.eta.tolist() + [""]
+            columns = zip(
+                traj.angle.tolist(), traj.distance.tolist(), traj.loss.tolist(), eta, strict=True
+            )
+            for t, (a, d, l, e) in enumerate(columns):
+                yield [
+                    experiment,
+                    label,
+                    t,
+                    f"{a:.9g}",
+                    f"{d:.9g}",
+                    f"{l:.9g}",
+                    e if e == "" else f"{e:.6g}",
+                ]

@@ -18,14 +18,15 @@ Optimization of Two- and Three-Layer Networks in Polynomial Time", ICLR 2021.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
+from fbinit._io import save_figure, write_csv_columns
 from fbinit._validate import check_choice, check_int, check_positive_float
 from fbinit.theory.ergen2021_convex_cnn.circular import (
     fourier_l1_penalty,
@@ -313,19 +314,10 @@ def circular_experiment(
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_comparison(results: dict[str, Comparison], path: str | Path) -> Path:
     """Objective gap to the convex optimum along SGD/Adam training, one panel per data set."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(results), figsize=(4.6 * len(results), 3.6), squeeze=False)
+    fig = Figure(figsize=(4.6 * len(results), 3.6))
+    axes = fig.subplots(1, len(results), squeeze=False)
     colours = {"sgd": "C0", "adam": "C1"}
     for ax, (name, res) in zip(axes[0], results.items(), strict=True):
         c, opt_val = res.curves, res.convex["objective"]
@@ -355,16 +347,13 @@ def plot_comparison(results: dict[str, Comparison], path: str | Path) -> Path:
         ax.set_title(name, fontsize=9)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_pattern_growth(growth: dict[str, np.ndarray], path: str | Path) -> Path:
     """Number of sign patterns against n (log-log) with the arrangement bound."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.6, 3.6))
+    fig = Figure(figsize=(4.6, 3.6))
+    ax = fig.subplots()
     ax.loglog(growth["n"], growth["bound"], "k--", label="bound 2 Σ C(nK−1, l)")
     ax.loglog(growth["n"], growth["exact"], "o", mfc="none", label="enumerated")
     ax.loglog(growth["n"], growth["sampled"], "s-", ms=4, label="sampled (distinct)")
@@ -374,16 +363,13 @@ def plot_pattern_growth(growth: dict[str, np.ndarray], path: str | Path) -> Path
     ax.set_ylabel("number of sign patterns")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_circular(circ: dict[str, np.ndarray], path: str | Path) -> Path:
     """Adam's final weight decay over the closed form 2||Fz||_1/sqrt(d), per filter z."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.6, 3.6))
+    fig = Figure(figsize=(4.6, 3.6))
+    ax = fig.subplots()
     ratio = circ["nonconvex"] / circ["penalty"]
     ax.scatter(circ["z"] + 0.05 * circ["run"], ratio, s=12, label="Adam runs")
     ax.scatter(
@@ -399,18 +385,7 @@ def plot_circular(circ: dict[str, np.ndarray], path: str | Path) -> Path:
     ax.set_ylabel("(||u||² + ||w||²) / (2||Fz||₁/√d)")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
-
-
-def _write_csv(path: Path, columns: dict) -> Path:
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(list(columns))
-        writer.writerows(zip(*(np.asarray(columns[k]).tolist() for k in columns), strict=True))
-    return path
+    return save_figure(fig, path)
 
 
 def run(out_dir: Path, *, quick: bool = False, seed: int = 0) -> list[Path]:
@@ -486,8 +461,8 @@ def run(out_dir: Path, *, quick: bool = False, seed: int = 0) -> list[Path]:
         plot_comparison(results, out_dir / "ergen2021_convex_vs_sgd.png"),
         plot_pattern_growth(growth, out_dir / "ergen2021_patterns.png"),
         plot_circular(circ, out_dir / "ergen2021_circular.png"),
-        _write_csv(out_dir / "ergen2021_curves.csv", curves),
-        _write_csv(out_dir / "ergen2021_summary.csv", summary),
-        _write_csv(out_dir / "ergen2021_patterns.csv", growth),
-        _write_csv(out_dir / "ergen2021_circular.csv", circ),
+        write_csv_columns(out_dir / "ergen2021_curves.csv", curves),
+        write_csv_columns(out_dir / "ergen2021_summary.csv", summary),
+        write_csv_columns(out_dir / "ergen2021_patterns.csv", growth),
+        write_csv_columns(out_dir / "ergen2021_circular.csv", circ),
     ]

@@ -17,12 +17,13 @@ Neural Networks", arXiv:1905.10157, 2019.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from matplotlib.figure import Figure
 
+from fbinit._io import save_figure, write_csv
 from fbinit._validate import check_choice, check_int
 from fbinit.theory.yu2019_two_layer_cnn.data import (
     key_pattern_data,
@@ -173,15 +174,11 @@ def plot_key_pattern(result: KeyPatternResult, path, *, title: str = "") -> Path
     Path
         The written file.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     h = result.history
     steps = h.step.numpy()
     best = h.best_filters().tolist()
-    fig, ax = plt.subplots(2, 2, figsize=(10, 6.4))
+    fig = Figure(figsize=(10, 6.4))
+    ax = fig.subplots(2, 2)
     top = h.cosine.max(2).values
     for j in range(top.shape[1]):
         if j not in best:
@@ -219,10 +216,7 @@ def plot_key_pattern(result: KeyPatternResult, path, *, title: str = "") -> Path
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=80)
 
 
 def write_curves(results: dict[str, KeyPatternResult], path) -> Path:
@@ -236,20 +230,18 @@ def write_curves(results: dict[str, KeyPatternResult], path) -> Path:
     Path
         The written file.
     """
-    path = Path(path)
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["experiment", "step", "metric", "filter", "pattern", "value"])
-        for name, result in results.items():
-            h = result.history
-            for r, step in enumerate(h.step.tolist()):
-                for metric in ("loss", "train_accuracy", "test_accuracy"):
-                    writer.writerow(
-                        [name, step, metric, "", "", f"{float(getattr(h, metric)[r]):.6g}"]
-                    )
-                for j, value in enumerate(h.norm[r].tolist()):
-                    writer.writerow([name, step, "norm", j, "", f"{value:.6g}"])
-                for j, row in enumerate(h.cosine[r].tolist()):
-                    for k, value in enumerate(row):
-                        writer.writerow([name, step, "cosine", j, k, f"{value:.6g}"])
-    return path
+    header = ["experiment", "step", "metric", "filter", "pattern", "value"]
+    return write_csv(path, header, _curve_rows(results))
+
+
+def _curve_rows(results: dict[str, KeyPatternResult]):
+    for name, result in results.items():
+        h = result.history
+        for r, step in enumerate(h.step.tolist()):
+            for metric in ("loss", "train_accuracy", "test_accuracy"):
+                yield [name, step, metric, "", "", f"{float(getattr(h, metric)[r]):.6g}"]
+            for j, value in enumerate(h.norm[r].tolist()):
+                yield [name, step, "norm", j, "", f"{value:.6g}"]
+            for j, row in enumerate(h.cosine[r].tolist()):
+                for k, value in enumerate(row):
+                    yield [name, step, "cosine", j, k, f"{value:.6g}"]
