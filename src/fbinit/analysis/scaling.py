@@ -14,7 +14,6 @@ The extreme-value model that predicts these statistics without drawing any filte
 
 from __future__ import annotations
 
-import csv
 import numbers
 import warnings
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from fbinit._io import write_csv_columns
 from fbinit._validate import check_int, check_probability
 from fbinit.analysis.frames import frame_bounds
 from fbinit.banks.random import gaussian
@@ -227,14 +227,8 @@ class ConditionNumberStats:
         return [{k: v[i].item() for k, v in cols.items()} for i in range(len(self))]
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write :meth:`to_records` as a CSV file (full float precision); return the path."""
-        path = Path(path)
-        records = self.to_records()
-        with path.open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(self._columns()))
-            writer.writeheader()
-            writer.writerows(records)
-        return path
+        """Write one row per cell (full float precision) atomically; return the path."""
+        return write_csv_columns(path, self._columns())
 
     def as_grid(self, name: str) -> np.ndarray:
         """A per-cell field reshaped to (len(unique n_filters), len(unique kernel_size)).
