@@ -13,7 +13,24 @@ from fbinit.analysis.distribution import energy_distribution
 from fbinit.analysis.energy import energy_response
 from fbinit.banks.random import gaussian
 
-__all__ = ["energy_monte_carlo"]
+__all__ = ["cell_seed", "energy_monte_carlo"]
+
+
+def cell_seed(seed: int, n_filters: int, kernel_size: int) -> int:
+    """Seed of the draws of one (J, T) cell: depends on the master seed, J and T only.
+
+    The "fft" route of :func:`energy_monte_carlo` draws
+    ``gaussian(n_filters, kernel_size, n_draws=n_draws, seed=cell_seed(seed, J, T))``, so
+    a cell gets the same banks whatever else is requested with it.
+
+    Examples
+    --------
+    >>> cell_seed(0, 10, 64) == cell_seed(0, 10, 64) != cell_seed(1, 10, 64)
+    True
+    """
+    seed = check_int("seed", seed, minimum=0)
+    state = np.random.SeedSequence([seed, n_filters, kernel_size]).generate_state(1, np.uint64)
+    return int(state[0])
 
 
 def energy_monte_carlo(
@@ -47,8 +64,8 @@ def energy_monte_carlo(
         autocorrelation matrix. The two routes share no code beyond the autocorrelation
         and agree in distribution (tested).
     seed : int >= 0
-        Kernel size i uses the i-th child of ``numpy.random.SeedSequence(seed)``, so a
-        size's draws do not depend on the other sizes requested.
+        Master seed; kernel size T uses ``cell_seed(seed, n_filters, T)``, so a size's
+        draws do not depend on the other sizes requested.
 
     Returns
     -------
@@ -68,12 +85,11 @@ def energy_monte_carlo(
     n_draws = check_int("n_draws", n_draws)
     method = check_choice("method", method, ("fft", "eigen"))
     x = as_signal(x)
-    sizes = np.atleast_1d(np.asarray(kernel_size))
-    children = np.random.SeedSequence(check_int("seed", seed, minimum=0)).spawn(len(sizes))
+    seed = check_int("seed", seed, minimum=0)
     out = []
-    for size, child in zip(sizes.tolist(), children, strict=True):
+    for size in np.atleast_1d(np.asarray(kernel_size)).tolist():
         size = check_int("kernel_size", size)
-        child_seed = int(child.generate_state(1)[0])
+        child_seed = cell_seed(seed, n_filters, size)
         if method == "fft":
             bank = gaussian(n_filters, size, sigma=sigma, n_draws=n_draws, seed=child_seed)
             out.append(energy_response(bank, x, mode=mode))

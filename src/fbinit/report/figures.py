@@ -10,7 +10,7 @@ What differs from the authors' notebooks (reference/random-filterbanks.md, "Defe
 - every random bank comes from an explicit seed, and all draws of one (J, T) cell are made
   and analysed at once (no Python loop over draws or filters): the banks of the cell are
   ``gaussian(J, T, n_draws=n_draws, seed=cell_seed(seed, J, T))`` for the energy figures
-  (2-4) and those of :func:`fbinit.analysis.scaling.condition_number_stats` for the frame
+  (2-4, through :func:`fbinit.analysis.energy_monte_carlo`) and those of :func:`fbinit.analysis.scaling.condition_number_stats` for the frame
   figures (5-7);
 - the periodic signal of Fig. 3 is a sinusoid (the notebooks' "sine" was
   :math:`(-1)^n`, a constant up to modulation);
@@ -53,15 +53,14 @@ from matplotlib.figure import Figure
 from fbinit import signals
 from fbinit._io import atomic_write_text, csv_text, save_figure
 from fbinit._validate import check_int
-from fbinit.analysis import energy_response
 from fbinit.analysis.deviation import deviation_bound
 from fbinit.analysis.distribution import WeightedChiSquare, energy_distribution
 from fbinit.analysis.extremes import (
     expected_frame_bounds_model,
     predict_median_kappa,
 )
+from fbinit.analysis.montecarlo import cell_seed, energy_monte_carlo
 from fbinit.analysis.scaling import condition_number_stats, kappa_tilde
-from fbinit.banks import gaussian
 from fbinit.errors import ParameterError
 
 __all__ = [
@@ -173,23 +172,6 @@ def _check_out_dir(out_dir: Any) -> Path:
         raise ParameterError(f"out_dir='{out}' must be a directory (it is a file)")
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def cell_seed(seed: int, n_filters: int, kernel_size: int) -> int:
-    """Seed of the banks of one (J, T) cell of the energy figures (2-4).
-
-    The banks are ``gaussian(n_filters, kernel_size, n_draws=n_draws, seed=cell_seed(seed,
-    n_filters, kernel_size))``: they depend on the cell and the master seed only, so the
-    same cell gets the same banks in every figure (Fig. 2 is the T = 1024 column of Fig. 4).
-
-    Examples
-    --------
-    >>> cell_seed(0, 10, 64) == cell_seed(0, 10, 64) != cell_seed(1, 10, 64)
-    True
-    """
-    seed = check_int("seed", seed, minimum=0)
-    state = np.random.SeedSequence([seed, n_filters, kernel_size]).generate_state(1, np.uint64)
-    return int(state[0])
 
 
 # ----------------------------------------------------------------------------- clips
@@ -433,10 +415,8 @@ def _energy_study(
     for idx in groups.values():
         xs = np.stack([sigs[names[i]] for i in idx])
         norm2 = (xs * xs).sum(axis=-1)
-        for k, T in enumerate(sizes):
-            bank = gaussian(J, T, n_draws=n_draws, seed=cell_seed(seed, J, T))
-            e = energy_response(bank, xs).numpy()  # (n_draws, n_group)
-            energies[idx, k, :] = (e / norm2).T
+        e = energy_monte_carlo(xs, J, list(sizes), n_draws=n_draws, seed=seed).numpy()
+        energies[idx] = e.transpose(2, 1, 0) / norm2[:, None, None]  # (group, sizes, draws)
         law = energy_distribution(xs, J, list(sizes))  # batch (n_group, n_sizes)
         q = law.ppf(1.0 - TAIL_PROBABILITY).numpy()
         mean = law.mean.numpy()
