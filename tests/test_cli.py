@@ -60,8 +60,22 @@ def test_every_command_is_registered():
         ["analyze"],
         ["report", "--out", "x"],
         ["figures", "--out", "x"],
+        ["scaling"],
         ["theory", "du2018", "--out", "x"],
     ):
         assert callable(parser.parse_args(argv).func)
     with pytest.raises(SystemExit):
         parser.parse_args(["theory", "unknown", "--out", "x"])
+
+
+def test_scaling_table_and_csv_match_condition_number_stats(tmp_path, capsys):
+    out = tmp_path / "grid.csv"
+    argv = ["scaling", "-J", "6", "12", "-T", "8", "16", "--draws", "30", "--csv", str(out)]
+    assert main(argv) == 0
+    assert "Condition number of Gaussian banks" in capsys.readouterr().out
+    stats = condition_number_stats([6, 12], [8, 16], n_fft=None, n_draws=30, seed=0)
+    rows = out.read_text().splitlines()
+    assert len(rows) == 1 + 4
+    header = rows[0].split(",")
+    medians = [float(r.split(",")[header.index("median_kappa")]) for r in rows[1:]]
+    assert medians == stats.median_kappa.tolist()
