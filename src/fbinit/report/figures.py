@@ -10,8 +10,8 @@ What differs from the authors' notebooks (reference/random-filterbanks.md, "Defe
 - every random bank comes from an explicit seed, and all draws of one (J, T) cell are made
   and analysed at once (no Python loop over draws or filters): the banks of the cell are
   ``gaussian(J, T, n_draws=n_draws, seed=cell_seed(seed, J, T))`` for the energy figures
-  (2-4, through :func:`fbinit.analysis.energy_monte_carlo`) and those of :func:`fbinit.analysis.scaling.condition_number_stats` for the frame
-  figures (5-7);
+  (2-4, through :func:`fbinit.analysis.energy_monte_carlo`) and those of
+  :func:`fbinit.analysis.scaling.condition_number_stats` for the frame figures (5-7);
 - the periodic signal of Fig. 3 is a sinusoid (the notebooks' "sine" was
   :math:`(-1)^n`, a constant up to modulation);
 - the exact law of the energy response (a weighted chi-square, Imhof's formula) is drawn
