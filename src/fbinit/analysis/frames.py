@@ -22,7 +22,7 @@ from fbinit.analysis._spectral import _chunks, check_n_fft, lp_full, lp_half
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank, as_filterbank
 
-__all__ = ["frame_bounds", "condition_number", "analysis_matrix", "band_bins"]
+__all__ = ["frame_bounds", "condition_number", "kappa_from_bounds", "analysis_matrix", "band_bins"]
 
 
 def _prepare(bank: Any, n_fft: int, stride: int | None, real_input: bool):
@@ -153,14 +153,33 @@ def condition_number(
     (inf, 'RuntimeWarning')
     """
     A, B = frame_bounds(bank, n_fft=n_fft, stride=stride, real_input=real_input, band=band)
-    singular = A <= n_fft * torch.finfo(torch.float64).eps * B
+    return kappa_from_bounds(A, B, n_fft=n_fft, stacklevel=3)
+
+
+def kappa_from_bounds(A: Any, B: Any, *, n_fft: Any, stacklevel: int = 2) -> torch.Tensor:
+    r"""Condition number :math:`B/A` from frame bounds, with the singular-frame rule.
+
+    Where :math:`A \le N \epsilon B` the frame is singular to working precision: kappa is
+    ``inf`` and one warning counts such banks. ``n_fft`` (N) may be an array broadcasting
+    against A and B (one signal length per bank). Used by :func:`condition_number` and by
+    every statistic of condition numbers, so they share one rule.
+
+    Examples
+    --------
+    >>> kappa_from_bounds(torch.tensor(0.5), torch.tensor(2.0), n_fft=8)
+    tensor(4., dtype=torch.float64)
+    """
+    A = torch.as_tensor(A, dtype=torch.float64)
+    B = torch.as_tensor(B, dtype=torch.float64)
+    n = torch.as_tensor(n_fft, dtype=torch.float64)
+    singular = A <= n * torch.finfo(torch.float64).eps * B
     kappa = torch.where(singular, torch.full_like(B, float("inf")), B / A)
     if bool(singular.any()):
         warnings.warn(
             f"{int(singular.sum())} of {singular.numel()} filterbank(s) are singular frames "
             "(lower frame bound A = 0): condition number is inf",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
     return kappa
 

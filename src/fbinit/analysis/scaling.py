@@ -26,7 +26,7 @@ import torch
 
 from fbinit._io import write_csv_columns
 from fbinit._validate import check_int, check_probability
-from fbinit.analysis.frames import frame_bounds
+from fbinit.analysis.frames import frame_bounds, kappa_from_bounds
 from fbinit.banks.random import gaussian
 from fbinit.errors import ParameterError
 
@@ -347,16 +347,8 @@ def condition_number_stats(
 
     A_all = np.stack([a for a, _ in bounds])  # (n_cells, n_draws)
     B_all = np.stack([b for _, b in bounds])
-    singular = A_all <= np.array([c[2] for c in cells])[:, None] * np.finfo(float).eps * B_all
-    with np.errstate(divide="ignore"):
-        kappa = np.where(singular, np.inf, B_all / np.where(singular, 1.0, A_all))
-    if singular.any():
-        warnings.warn(
-            f"{int(singular.sum())} of {singular.size} filterbank(s) are singular frames "
-            "(lower frame bound A = 0): their condition number is inf",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+    n_fft_cells = np.array([c[2] for c in cells])[:, None]
+    kappa = kappa_from_bounds(A_all, B_all, n_fft=n_fft_cells, stacklevel=3).numpy()
     ddof = 1 if n_draws > 1 else 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

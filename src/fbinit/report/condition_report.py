@@ -37,11 +37,12 @@ import torch
 
 import fbinit
 from fbinit._validate import check_int, check_positive_float, check_probability
-from fbinit.analysis import condition_number, energy_response, frame_bounds, littlewood_paley
+from fbinit.analysis import energy_response, frame_bounds, littlewood_paley
 from fbinit.analysis.autocorrelation import nonzero_signal
 from fbinit.analysis.deviation import deviation_bound, exact_deviation
 from fbinit.analysis.distribution import energy_distribution
 from fbinit.analysis.extremes import predict_median_kappa
+from fbinit.analysis.frames import kappa_from_bounds
 from fbinit.analysis.scaling import (
     condition_number_stats,
     default_n_fft,
@@ -236,7 +237,7 @@ def _kappa_stats(A: np.ndarray, B: np.ndarray, kappa: np.ndarray) -> dict[str, f
 def _frames(bank: Filterbank, n_fft: int, band: tuple[float, float] | None):
     """(A, B, kappa) as numpy arrays over the bank's batch, full band or in ``band``."""
     A, B = frame_bounds(bank, n_fft=n_fft, band=band)
-    kappa = condition_number(bank, n_fft=n_fft, band=band)
+    kappa = kappa_from_bounds(A, B, n_fft=n_fft, stacklevel=3)
     return A.numpy(), B.numpy(), kappa.numpy()
 
 
