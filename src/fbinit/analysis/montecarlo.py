@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from fbinit._validate import as_signal, check_choice, check_int
+from fbinit.analysis.autocorrelation import kernel_sizes
 from fbinit.analysis.distribution import energy_distribution
 from fbinit.analysis.energy import energy_response
 from fbinit.banks.random import gaussian
@@ -84,11 +85,12 @@ def energy_monte_carlo(
     n_filters = check_int("n_filters", n_filters)
     n_draws = check_int("n_draws", n_draws)
     method = check_choice("method", method, ("fft", "eigen"))
+    mode = check_choice("mode", mode, ("circular", "full"))
     x = as_signal(x)
     seed = check_int("seed", seed, minimum=0)
+    sizes, is_seq = kernel_sizes(kernel_size, x.shape[-1], mode)
     out = []
-    for size in np.atleast_1d(np.asarray(kernel_size)).tolist():
-        size = check_int("kernel_size", size)
+    for size in sizes:
         child_seed = cell_seed(seed, n_filters, size)
         if method == "fft":
             bank = gaussian(n_filters, size, sigma=sigma, n_draws=n_draws, seed=child_seed)
@@ -97,4 +99,4 @@ def energy_monte_carlo(
             law = energy_distribution(x, n_filters, size, sigma=sigma, mode=mode)
             out.append(law.sample(n_draws, seed=child_seed))
     energies = torch.stack(out, dim=1)
-    return energies if np.ndim(kernel_size) else energies[:, 0]
+    return energies if is_seq else energies[:, 0]
