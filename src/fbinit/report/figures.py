@@ -94,7 +94,8 @@ FIG7_N_FILTERS = tuple(range(3, 11))
 HISTOGRAM_BINS = 40
 PNG_DPI = 110
 
-_BOUND_LABELS = {
+#: legend label of each deviation_bound method (shared with the report)
+BOUND_LABELS = {
     "bernstein": "Bernstein (Laurent-Massart) bound",
     "cantelli": "Cantelli bound",
     "chebyshev": "Chebyshev bound",
@@ -312,7 +313,8 @@ def _plain_log_y(ax) -> None:
     ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
-def _log2_axis(ax, sizes: Sequence[int]) -> None:
+def log2_axis(ax, sizes: Sequence[int]) -> None:
+    """Log2 x axis with one labelled tick per kernel size (shared with the report)."""
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(sizes))
     ax.set_xticklabels([str(t) for t in sizes])
@@ -408,7 +410,7 @@ def _energy_study(
     energies = np.empty((len(names), len(sizes), n_draws))
     laws: list[WeightedChiSquare] = [None] * len(names)  # type: ignore[list-item]
     exact = np.empty((len(names), len(sizes)))
-    bounds = {m: np.empty((len(names), len(sizes))) for m in _BOUND_LABELS}
+    bounds = {m: np.empty((len(names), len(sizes))) for m in BOUND_LABELS}
     groups: dict[int, list[int]] = {}
     for i, name in enumerate(names):
         groups.setdefault(sigs[name].size, []).append(i)
@@ -424,7 +426,7 @@ def _energy_study(
         for g, i in enumerate(idx):
             # the law of E / ||x||^2: weights scaled by 1 / ||x||^2
             laws[i] = WeightedChiSquare(law.weights[g] / norm2[g], law.dof[g])
-        for method in _BOUND_LABELS:
+        for method in BOUND_LABELS:
             b = deviation_bound(xs, J, list(sizes), TAIL_PROBABILITY, method=method)
             bounds[method][idx] = b.numpy()
     return _EnergyStudy(names, sizes, n_draws, energies, laws, exact, bounds)
@@ -474,19 +476,17 @@ def _plot_deviations(table, column: str, title: str, n_draws: int) -> Figure:
         ax.plot(T, table["mean_deviation"][sel], "x", color="0.45", label="mean of E - 1")
         styles = {"bernstein": "C0", "cantelli": "C1", "chebyshev": "C2"}
         for method, color in styles.items():
-            ax.plot(
-                T, table[f"{method}_bound"][sel], "--", color=color, label=_BOUND_LABELS[method]
-            )
+            ax.plot(T, table[f"{method}_bound"][sel], "--", color=color, label=BOUND_LABELS[method])
         ax.plot(
             T,
             table["reference_curve"][sel],
             ":",
             color="C3",
             lw=2,
-            label=_BOUND_LABELS["reference"],
+            label=BOUND_LABELS["reference"],
         )
         ax.axhline(0.0, color="k", lw=0.6)
-        _log2_axis(ax, sorted(set(T.tolist())))
+        log2_axis(ax, sorted(set(T.tolist())))
         ax.set_title(name)
     axes[0].set_ylabel(r"relative deviation $\alpha$ at $p = 0.05$")
     handles, labels = axes[0].get_legend_handles_labels()
@@ -750,7 +750,7 @@ def _figure_5_from(stats) -> FigureResult:
     ax.plot(T, table["heuristic_B"], "k:", label=r"$1 \pm 2\sqrt{\ln T / J}$")
     ax.plot(T, table["heuristic_A"], "k:")
     ax.axhline(1.0, color="k", lw=0.6)
-    _log2_axis(ax, T.tolist())
+    log2_axis(ax, T.tolist())
     ax.set_ylabel("frame bound")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
     ax.set_title(f"Frame bounds of random banks, J = {J}, N = {N_SAMPLES}")
@@ -852,7 +852,7 @@ def _figure_6_from(stats) -> FigureResult:
             label=r"$\tilde\kappa(J, T)$ (where $J > 4 \ln T$)",
         )
         _plain_log_y(ax)
-        _log2_axis(ax, T.tolist())
+        log2_axis(ax, T.tolist())
         ax.set_title(f"J = {J}")
         cols["n_filters"].append(np.full(T.size, J))
         cols["kernel_size"].append(T)

@@ -25,8 +25,7 @@ from matplotlib.figure import Figure
 from fbinit._io import atomic_write_bytes, atomic_write_text
 from fbinit.errors import ParameterError
 from fbinit.report.condition_report import ReportData, fmt
-from fbinit.report.figures import _BOUND_LABELS as BOUND_LABELS
-from fbinit.report.figures import _log2_axis as log2_axis
+from fbinit.report.figures import BOUND_LABELS, log2_axis
 
 __all__ = [
     "HTML_NAME",
