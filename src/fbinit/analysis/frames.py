@@ -17,7 +17,6 @@ from typing import Any
 
 import torch
 
-from fbinit._validate import check_int
 from fbinit.analysis._spectral import _chunks, check_n_fft, lp_full, lp_half
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank, as_filterbank
@@ -205,7 +204,6 @@ def analysis_matrix(bank: Any, *, n_fft: int, stride: int | None = None) -> torc
     fb, n_fft = _prepare(bank, n_fft, stride, real_input=False)
     if fb.batch_shape:
         raise ParameterError(f"bank batch shape {fb.batch_shape} must be empty (one bank)")
-    check_int("n_fft", n_fft)
     padded = torch.zeros(fb.n_filters, n_fft, dtype=fb.weights.dtype)
     padded[:, : fb.kernel_size] = fb.weights
     n = torch.arange(n_fft)
