@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[convex,dist,dev,docs]"
+	$(BIN)/python -m pip install --quiet -e ".[peers,convex,dist,dev,docs]"
 	touch $@
 
 # Headless Chromium renders the HTML report in the tests (Debian packages).

@@ -62,3 +62,33 @@ def test_errors():
         as_filterbank("not a bank")
     with pytest.raises(ParameterError, match=r"in_channels=2 must be 1"):
         as_filterbank(torch.nn.Conv1d(2, 4, 3))
+
+
+def test_multirate_strides():
+    fb = Filterbank(torch.zeros(3, 5), stride=[1, 2, 4])
+    assert fb.is_multirate and fb.strides == (1, 2, 4) and fb.period == 4
+    # one stride per filter, equal entries collapse to one int, 1-tuples read as Conv1d's
+    assert Filterbank(torch.zeros(3, 5), stride=(2, 2, 2)).stride == 2
+    assert Filterbank(torch.zeros(3, 5), stride=(3,)).stride == 3
+    assert not Filterbank(torch.zeros(3, 5), stride=2).is_multirate
+    complex_fb = Filterbank(torch.zeros(2, 5, dtype=torch.complex128), stride=[1, 2])
+    assert complex_fb.real_part_bank().strides == (1, 2, 1, 2)
+    with pytest.raises(ParameterError, match=r"len\(stride\)=2 must be 1 or n_filters=3"):
+        Filterbank(torch.zeros(3, 5), stride=[1, 2])
+    with pytest.raises(ParameterError, match=r"stride\[1\]=0 must be an integer >= 1"):
+        Filterbank(torch.zeros(3, 5), stride=[1, 0, 2])
+    with pytest.raises(TypeError, match=r"stride='2' must be an integer or a sequence"):
+        Filterbank(torch.zeros(3, 5), stride="2")
+
+
+def test_filterbank_like_band_is_read():
+    class Like:
+        stride = (2,)
+        sample_rate = 8000.0
+        band = (100.0, 3000.0)
+
+        def impulse_responses(self):
+            return torch.ones(2, 4)
+
+    fb = as_filterbank(Like())
+    assert (fb.stride, fb.sample_rate, fb.band) == (2, 8000.0, (100.0, 3000.0))

@@ -2,13 +2,17 @@
 
 Every analysis function of fbinit accepts a :class:`Filterbank`, a bare tensor or array of
 shape ``(..., n_filters, kernel_size)``, or any object following :class:`FilterbankLike`
-(an ``impulse_responses()`` method, optional ``stride`` and ``sample_rate`` attributes),
+(an ``impulse_responses()`` method, optional ``stride``, ``sample_rate`` and ``band``
+attributes),
 including ``torch.nn.Conv1d`` with one input channel. :func:`as_filterbank` is the one
 coercion used everywhere.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -37,8 +41,10 @@ class Filterbank:
     weights : torch.Tensor, shape (..., n_filters, kernel_size)
         Impulse responses, one filter per row, real or complex. Leading dimensions index
         independent banks (for example random draws).
-    stride : int >= 1
-        Hop between consecutive outputs of each filter.
+    stride : int >= 1, or a sequence of ints >= 1 (one per filter)
+        Hop between consecutive outputs of each filter. A sequence gives a multirate bank
+        (each filter keeps every ``stride[j]``-th output, as in per-octave downsampling);
+        one with all entries equal is stored as that int.
     sample_rate : float > 0 or None
         Sample rate in Hz, needed only for frequencies in Hz.
     band : (float, float) or None
@@ -53,10 +59,12 @@ class Filterbank:
     >>> bank = Filterbank(torch.eye(4))
     >>> bank.n_filters, bank.kernel_size, bank.stride
     (4, 4, 1)
+    >>> Filterbank(torch.eye(4), stride=[1, 2, 4, 4]).strides
+    (1, 2, 4, 4)
     """
 
     weights: torch.Tensor
-    stride: int = 1
+    stride: int | tuple[int, ...] = 1
     sample_rate: float | None = None
     band: tuple[float, float] | None = None
     name: str = field(default="", compare=False)
@@ -75,7 +83,7 @@ class Filterbank:
                 f"weights.shape={tuple(weights.shape)} must have n_filters >= 1 and "
                 "kernel_size >= 1"
             )
-        object.__setattr__(self, "stride", check_int("stride", self.stride))
+        object.__setattr__(self, "stride", _check_stride(self.stride, int(weights.shape[-2])))
         if self.sample_rate is not None:
             object.__setattr__(
                 self, "sample_rate", check_positive_float("sample_rate", self.sample_rate)
@@ -102,6 +110,23 @@ class Filterbank:
     def kernel_size(self) -> int:
         """Number of taps of each filter."""
         return int(self.weights.shape[-1])
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        """The stride of each filter (length n_filters)."""
+        if isinstance(self.stride, tuple):
+            return self.stride
+        return (self.stride,) * self.n_filters
+
+    @property
+    def is_multirate(self) -> bool:
+        """Whether the filters have different strides."""
+        return isinstance(self.stride, tuple)
+
+    @property
+    def period(self) -> int:
+        """Least common multiple of the strides: the shift under which the frame is invariant."""
+        return math.lcm(*self.strides)
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
@@ -136,10 +161,29 @@ class Filterbank:
         if not self.is_complex:
             return self
         weights = torch.cat([self.weights.real, self.weights.imag], dim=-2)
-        return Filterbank(weights, self.stride, self.sample_rate, self.band, self.name)
+        stride = self.strides * 2 if self.is_multirate else self.stride
+        return Filterbank(weights, stride, self.sample_rate, self.band, self.name)
 
 
-def as_filterbank(bank: Any, *, stride: int | None = None) -> Filterbank:
+def _check_stride(stride: Any, n_filters: int) -> int | tuple[int, ...]:
+    """One int for a uniform bank, a tuple of n_filters ints for a multirate one."""
+    if isinstance(stride, (torch.Tensor, np.ndarray)):
+        stride = stride.tolist()
+    if isinstance(stride, numbers.Integral) and not isinstance(stride, bool):
+        return check_int("stride", stride)
+    if not isinstance(stride, Sequence) or isinstance(stride, str):
+        raise TypeError(f"stride={stride!r} must be an integer or a sequence of integers")
+    strides = tuple(check_int(f"stride[{j}]", s) for j, s in enumerate(stride))
+    if len(strides) == 1:
+        return strides[0]
+    if len(strides) != n_filters:
+        raise ParameterError(
+            f"len(stride)={len(strides)} must be 1 or n_filters={n_filters} (one per filter)"
+        )
+    return strides[0] if len(set(strides)) == 1 else strides
+
+
+def as_filterbank(bank: Any, *, stride: int | Sequence[int] | None = None) -> Filterbank:
     """Coerce a filterbank-like object to a float64/complex128 :class:`Filterbank`.
 
     Parameters
@@ -147,8 +191,10 @@ def as_filterbank(bank: Any, *, stride: int | None = None) -> Filterbank:
     bank : Filterbank, FilterbankLike, torch.nn.Conv1d, torch.Tensor or numpy.ndarray
         Arrays and tensors are read as impulse responses of shape (..., n_filters,
         kernel_size). A ``Conv1d`` must have one input channel.
-    stride : int >= 1 or None
-        Overrides the object's stride (default: the object's own, or 1).
+    stride : int >= 1, sequence of ints (one per filter), or None
+        Overrides the object's stride (default: the object's own, or 1). An object's
+        ``stride`` attribute may be an int, a 1-tuple (as in ``Conv1d``) or one int per
+        filter (a multirate bank).
 
     Returns
     -------
@@ -173,9 +219,8 @@ def as_filterbank(bank: Any, *, stride: int | None = None) -> Filterbank:
     elif isinstance(bank, FilterbankLike):
         weights = bank.impulse_responses()
         own_stride = getattr(bank, "stride", 1)
-        if isinstance(own_stride, tuple):
-            own_stride = own_stride[0]
         sample_rate = getattr(bank, "sample_rate", None)
+        band = getattr(bank, "band", None)
         name = type(bank).__name__
     else:
         raise TypeError(

@@ -37,6 +37,16 @@ def test_energy_matches_direct_convolution(mode, stride, rng):
     assert np.allclose(energy.numpy(), [direct_energy(real_w, xi, mode, stride) for xi in x])
 
 
+@pytest.mark.parametrize("mode", ["circular", "full"])
+def test_multirate_energy_is_the_sum_over_filters(mode, rng):
+    w = rng.standard_normal((3, 5)) + 1j * rng.standard_normal((3, 5))
+    x = rng.standard_normal((2, 12))
+    strides = (1, 2, 4)
+    energy = energy_response(Filterbank(torch.tensor(w), stride=strides), x, mode=mode)
+    expected = [sum(direct_energy(w[j], xi, mode, d) for j, d in enumerate(strides)) for xi in x]
+    assert np.allclose(energy.numpy(), expected, rtol=1e-12)
+
+
 def test_complex_signals_and_batch_shapes(rng):
     bank = gaussian(4, 6, n_draws=5, seed=2)
     x = rng.standard_normal((3, 2, 16)) + 1j * rng.standard_normal((3, 2, 16))

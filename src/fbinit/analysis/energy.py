@@ -31,7 +31,7 @@ def energy_response(bank: Any, x: Any, *, mode: str = "circular") -> torch.Tenso
     Parameters
     ----------
     bank : filterbank-like, shape (..., n_filters, kernel_size)
-        Uses the bank's stride d.
+        Uses the bank's stride d (each filter's own for a multirate bank).
     x : array-like, shape (..., n_samples)
         Real or complex signals.
     mode : {"circular", "full"}
@@ -73,7 +73,8 @@ def energy_response(bank: Any, x: Any, *, mode: str = "circular") -> torch.Tenso
         )
     length = n if mode == "circular" else n + fb.kernel_size - 1
     # real x: a complex bank acts as the real bank [Re; Im]
-    weights = fb.weights if x.is_complex() else fb.real_part_bank().weights
+    fb = fb if x.is_complex() else fb.real_part_bank()
+    weights = fb.weights
     sig_shape, bank_shape = x.shape[:-1], fb.batch_shape
     xs = x.reshape(-1, n)
     if fb.stride == 1 and not x.is_complex() and 2 * fb.kernel_size - 1 < length:
@@ -93,16 +94,21 @@ def energy_response(bank: Any, x: Any, *, mode: str = "circular") -> torch.Tenso
             lp = lp_half(weights, length)
         energy = lp.reshape(-1, lp.shape[-1]) @ power.T / length
     else:
+        # strided (or multirate): filter j keeps every strides[j]-th output
         xf = torch.fft.fft(xs, n=length)
         flat = weights.reshape(-1, *weights.shape[-2:])
+        groups = {d: [j for j, s in enumerate(fb.strides) if s == d] for d in set(fb.strides)}
         energy = torch.stack(
             [
-                torch.fft.ifft(torch.fft.fft(w, n=length)[:, None, :] * xf[None], n=length)[
-                    ..., :: fb.stride
-                ]
-                .abs()
-                .square()
-                .sum(dim=(0, -1))
+                sum(
+                    torch.fft.ifft(torch.fft.fft(w[rows], n=length)[:, None, :] * xf[None])[
+                        ..., ::d
+                    ]
+                    .abs()
+                    .square()
+                    .sum(dim=(0, -1))
+                    for d, rows in groups.items()
+                )
                 for w in flat
             ]
         )

@@ -29,6 +29,11 @@ def _prepare(bank: Any, n_fft: int, stride: int | None, real_input: bool):
     if real_input:
         fb = fb.real_part_bank()
     n_fft = check_n_fft(fb, n_fft)
+    if fb.is_multirate:
+        raise ParameterError(
+            f"stride={fb.stride} must be one int: frame bounds of multirate banks are not "
+            "implemented yet"
+        )
     if n_fft % fb.stride:
         raise ParameterError(f"stride={fb.stride} must divide n_fft={n_fft}")
     return fb, n_fft

@@ -1,0 +1,49 @@
+"""The ``fbinit`` command line: one module per command, each with ``add_parser`` and ``run``.
+
+A command module registers its sub-parser in :data:`COMMANDS` order; ``run(args, console)``
+returns the exit status. Errors of the fbinit family (and wrong types) print one line and
+exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from fbinit.errors import FbinitError
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+#: command modules of fbinit.cli, in the order ``fbinit --help`` lists them
+COMMANDS = ("analyze", "report", "figures", "scaling", "theory")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``fbinit`` command."""
+    parser = argparse.ArgumentParser(
+        prog="fbinit", description="Conditioning of convolutional audio frontends."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"fbinit.cli.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fbinit`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        return args.func(args, console)
+    except (FbinitError, TypeError) as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""`fbinit scaling`: condition numbers of random banks over a (J, T) grid."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from fbinit.cli._common import progress
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    from fbinit.analysis import condition_number_stats, kappa_tilde, predict_median_kappa
+
+    with progress(console, "condition numbers") as bar:
+        task = bar.add_task("draws", total=None)
+        stats = condition_number_stats(
+            args.n_filters,
+            args.kernel_size,
+            n_fft=args.n_fft,
+            n_draws=args.draws,
+            stride=args.stride,
+            seed=args.seed,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    table = Table(title=f"Condition number of Gaussian banks ({args.draws} draws per cell)")
+    for col in ("J", "T", "N", "median κ", "mean κ", "mean B / mean A", "κ̃(J, T)", "model"):
+        table.add_column(col, justify="right")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # kappa_tilde is inf off its domain
+        heuristic = kappa_tilde(stats.n_filters, stats.kernel_size)
+    model = (
+        predict_median_kappa(stats.n_filters, stats.kernel_size, n_fft=stats.n_fft)
+        if args.stride == 1
+        else [float("nan")] * len(stats)
+    )
+    for i in range(len(stats)):
+        table.add_row(
+            *(str(int(v[i])) for v in (stats.n_filters, stats.kernel_size, stats.n_fft)),
+            *(
+                f"{float(v[i]):.4g}"
+                for v in (stats.median_kappa, stats.mean_kappa, stats.ratio_of_means)
+            ),
+            f"{float(heuristic[i]):.4g}",
+            f"{float(model[i]):.4g}",
+        )
+    console.print(table)
+    if args.csv:
+        console.print(f"wrote {stats.to_csv(args.csv)}")
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the command."""
+    scaling = sub.add_parser(
+        "scaling", help="Monte Carlo condition numbers of random banks over a (J, T) grid"
+    )
+    scaling.add_argument("--n-filters", "-J", type=int, nargs="+", default=[5, 10, 40])
+    scaling.add_argument(
+        "--kernel-size", "-T", type=int, nargs="+", default=[8, 16, 32, 64, 128, 256, 512, 1024]
+    )
+    scaling.add_argument("--n-fft", type=int, default=None, help="default max(1024, 2T)")
+    scaling.add_argument("--stride", type=int, default=1)
+    scaling.add_argument("--draws", "-M", type=int, default=200)
+    scaling.add_argument("--seed", type=int, default=0)
+    scaling.add_argument("--csv", type=Path, default=None, help="also write the table here")
+    scaling.set_defaults(func=run)
