@@ -59,7 +59,7 @@ def cqt1992v2(
 
 def stft(module: Any, *, sample_rate: float | None = None) -> Adapted:
     """The windowed Fourier atoms of nnAudio's ``STFT`` (its first ``freq_bins`` rows)."""
-    bins = int(module.freq_bins)
+    bins = module.wcos.shape[0] if module.freq_bins is None else int(module.freq_bins)
     weights = torch.complex(module.wcos[:bins, 0, :], -module.wsin[:bins, 0, :])
     bank = Filterbank(weights, stride=int(module.stride), sample_rate=sample_rate, name="STFT")
     return Adapted(bank, padding=_centre(module, int(module.n_fft)))
