@@ -30,7 +30,7 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/ruff check src tests analysis benchmarks
 	$(BIN)/ruff format --check src tests analysis benchmarks
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --doctest-modules --doctest-glob="*.md" src/fbinit tests docs/quickstart.md docs/energy.md docs/bounds.md
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --doctest-modules --doctest-glob="*.md" src/fbinit tests docs/quickstart.md docs/energy.md docs/bounds.md docs/third_party.md
 	$(BIN)/mkdocs build --strict --site-dir build/site
 
 # torchaudio has no wheel that imports beside the CPU torch above: its tests (the torchaudio

@@ -268,10 +268,13 @@ def test_murenn_predicts_its_coefficients_and_output(murenn_layer, signal):
             pooled = murenn_layer.down[j](run.abs())
             q = run.shape[1]
             own = output[:, 0, row : row + q]
-            assert relative(
-                _interior(pooled, 8, bank.kernel_size, left, 2048, margin=4),
-                _interior(own, 8, bank.kernel_size, left, 2048, margin=4),
-            ) < RTOL
+            assert (
+                relative(
+                    _interior(pooled, 8, bank.kernel_size, left, 2048, margin=4),
+                    _interior(own, 8, bank.kernel_size, left, 2048, margin=4),
+                )
+                < RTOL
+            )
             row += q
     trees = torch.stack([lowpass[..., 0::2], lowpass[..., 1::2]], dim=1)[:, :, 0]
     inner = _interior(runs[2][:, 2:], 8, bank.kernel_size, left, 2048)

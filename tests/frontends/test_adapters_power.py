@@ -114,7 +114,9 @@ class MelStft(Frontend):
             modulus="power",
             projection=mel.double(),
         )
-        self.register_buffer("atoms", stft_atoms(torch.hann_window(n_fft, dtype=torch.float64), n_fft))
+        self.register_buffer(
+            "atoms", stft_atoms(torch.hann_window(n_fft, dtype=torch.float64), n_fft)
+        )
 
     def impulse_responses(self) -> torch.Tensor:
         return self.atoms

@@ -107,8 +107,12 @@ class Recursive(torch.nn.Module):
             torch.nn.Sequential(Gain(), torch.nn.Conv1d(1, 3, 5, bias=False)),
             "must be shift-invariant",
         ),
-        (torch.nn.Sequential(torch.nn.Conv1d(1, 2, 4, bias=False), torch.nn.AdaptiveAvgPool1d(8)),
-         "must be a convolution over time"),
+        (
+            torch.nn.Sequential(
+                torch.nn.Conv1d(1, 2, 4, bias=False), torch.nn.AdaptiveAvgPool1d(8)
+            ),
+            "must be a convolution over time",
+        ),
         (Recursive(), "must have finite impulse responses"),
         (
             torch.nn.Sequential(torch.nn.Conv1d(1, 2, 4, bias=False), torch.nn.Flatten(0)),

@@ -59,12 +59,18 @@ def test_load_module_by_import_path_with_kwargs():
     kwargs = {"n_filters": 16, "kernel_size": 65, "stride": 8, "sample_rate": 8000.0}
     module = load_module("asteroid_filterbanks:ParamSincFB", module_kwargs=json.dumps(kwargs))
     assert type(module).__name__ == "ParamSincFB" and not module.training
-    spec = BankSpec("module", {"module": "asteroid_filterbanks:ParamSincFB", "module_kwargs": kwargs})
+    spec = BankSpec(
+        "module", {"module": "asteroid_filterbanks:ParamSincFB", "module_kwargs": kwargs}
+    )
     bank = spec.resolve()
     assert bank.n_filters == 8 and bank.stride == 8 and bank.sample_rate == 8000.0
-    assert bank.name == spec.label() == (
-        "asteroid_filterbanks:ParamSincFB(n_filters=16, kernel_size=65, stride=8, "
-        "sample_rate=8000.0)"
+    assert (
+        bank.name
+        == spec.label()
+        == (
+            "asteroid_filterbanks:ParamSincFB(n_filters=16, kernel_size=65, stride=8, "
+            "sample_rate=8000.0)"
+        )
     )
     with_band = BankSpec("module", {**spec.params, "fmin": 100.0, "sample_rate": 8000})
     assert with_band.resolve().band == (100.0, 4000.0)
@@ -111,11 +117,17 @@ def test_load_module_errors(tmp_path):
     state = tmp_path / "state.pt"
     torch.save(torch.nn.Conv1d(1, 2, 3).state_dict(), state)
     with pytest.raises(ParameterError, match="must fit the module"):
-        load_module("torch.nn:Conv1d", module_kwargs='{"in_channels": 1, "out_channels": 4, '
-                    '"kernel_size": 3}', weights=state)
+        load_module(
+            "torch.nn:Conv1d",
+            module_kwargs='{"in_channels": 1, "out_channels": 4, "kernel_size": 3}',
+            weights=state,
+        )
     with pytest.raises(ParameterError, match="must be an existing file"):
-        load_module("torch.nn:Conv1d", module_kwargs='{"in_channels": 1, "out_channels": 4, '
-                    '"kernel_size": 3}', weights=tmp_path / "missing.pt")
+        load_module(
+            "torch.nn:Conv1d",
+            module_kwargs='{"in_channels": 1, "out_channels": 4, "kernel_size": 3}',
+            weights=tmp_path / "missing.pt",
+        )
     whole = tmp_path / "conv.pt"
     torch.save(torch.nn.Conv1d(1, 2, 3), whole)
     with pytest.raises(ParameterError, match="must be empty for a module loaded from a file"):
@@ -154,7 +166,9 @@ def test_cli_report_module(tmp_path, capsys):
     out = tmp_path / "report"
     kwargs = json.dumps({"n_filters": 16, "kernel_size": 65, "stride": 1, "sample_rate": 8000.0})
     argv = ["report", str(clip), "--out", str(out), "--draws", "5"]
-    status = main([*argv, "--module", "asteroid_filterbanks:ParamSincFB", "--module-kwargs", kwargs])
+    status = main(
+        [*argv, "--module", "asteroid_filterbanks:ParamSincFB", "--module-kwargs", kwargs]
+    )
     assert status == 0, capsys.readouterr().err
     text = (out / "report.md").read_text()
     assert "asteroid_filterbanks:ParamSincFB" in text

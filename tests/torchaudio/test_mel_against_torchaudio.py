@@ -42,8 +42,13 @@ def test_stft_power_and_mel_matrix_equal_melspectrogram(norm, mel_scale, htk):
     n_fft, hop, n_mels, rate = 400, 160, 40, 16000
     x = torch.randn(2, 8000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     module = torchaudio.transforms.MelSpectrogram(
-        sample_rate=rate, n_fft=n_fft, hop_length=hop, n_mels=n_mels, f_min=60.0,
-        norm=norm, mel_scale=mel_scale,
+        sample_rate=rate,
+        n_fft=n_fft,
+        hop_length=hop,
+        n_mels=n_mels,
+        f_min=60.0,
+        norm=norm,
+        mel_scale=mel_scale,
     ).double()
     matrix = torch.from_numpy(
         librosa.filters.mel(sr=rate, n_fft=n_fft, n_mels=n_mels, fmin=60.0, norm=norm, htk=htk)

@@ -104,7 +104,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--module-kwargs",
         default=None,
         metavar="JSON",
-        help='keyword arguments of the --module factory, a JSON object: \'{"n_filters": 80}\'',
+        help="keyword arguments of the --module factory, a JSON object: '{\"n_filters\": 80}'",
     )
     report.add_argument(
         "--weights",

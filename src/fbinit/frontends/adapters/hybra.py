@@ -42,7 +42,9 @@ def _circular(kernels: torch.Tensor, module: Any, name: str, sample_rate: Any) -
 
 def isac(module: Any, *, sample_rate: float | None = None) -> Adapted:
     """hybra's ``ISAC``: its (complex) ``kernels``, reversed, at its stride, circularly."""
-    return _circular(module.kernels.reshape(module.kernels.shape[0], -1), module, "ISAC", sample_rate)
+    return _circular(
+        module.kernels.reshape(module.kernels.shape[0], -1), module, "ISAC", sample_rate
+    )
 
 
 def hybra_filterbank(module: Any, *, sample_rate: float | None = None) -> Adapted:

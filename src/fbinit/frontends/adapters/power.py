@@ -23,7 +23,9 @@ of the stride blocks).
 What they do not bound: each band separately (a band's energy can vanish while the total
 stays above :math:`A_c \|x\|^2`), and the invertibility of the features: Y discards the
 phase and mixes bins, so a positive :math:`A_c` does not make x recoverable from Y. Bins
-that no row of M covers (:math:`c_k = 0`, e.g. below ``fmin``) make :math:`A_c = 0`.
+that no row of M covers (:math:`c_k = 0`, e.g. below ``fmin``) pull :math:`A_c` down: the
+weighted Littlewood-Paley sum there comes only from the window's leakage out of
+neighbouring bins, and can be 0.
 """
 
 from __future__ import annotations

@@ -207,7 +207,9 @@ def probe_groups(
         _check_reproduced(call, groups, n, generator, rtol)
     complex_dtype = (torch.zeros((), dtype=dtype) * 1j).dtype
     return [
-        ProbedGroup(g.weights.to(complex_dtype if g.weights.is_complex() else dtype), g.stride, g.offset)
+        ProbedGroup(
+            g.weights.to(complex_dtype if g.weights.is_complex() else dtype), g.stride, g.offset
+        )
         for g in groups
     ]
 
@@ -222,7 +224,9 @@ class _Caller:
         parts = []
         for chunk in x.split(_CHUNK):
             out = self.fn(chunk.to(device=self.device, dtype=self.dtype))
-            parts.append([y.detach().to("cpu", torch.promote_types(y.dtype, torch.float64)) for y in out])
+            parts.append(
+                [y.detach().to("cpu", torch.promote_types(y.dtype, torch.float64)) for y in out]
+            )
         return [torch.cat(g) for g in zip(*parts, strict=True)]
 
 
@@ -245,7 +249,9 @@ def _check_linear(call: _Caller, n: int, generator: torch.Generator, rtol: float
             f"(max |y| = {offset:.3g}; a bias or an additive offset?)"
         )
     for a, b, c in zip(y1, y2, y12, strict=True):
-        err = _relative(torch.linalg.norm(c - a - 2 * b), torch.linalg.norm(a) + 2 * torch.linalg.norm(b))
+        err = _relative(
+            torch.linalg.norm(c - a - 2 * b), torch.linalg.norm(a) + 2 * torch.linalg.norm(b)
+        )
         if err > rtol:
             raise ParameterError(
                 f"module={call.name} must be linear: f(x + 2 x') differs from f(x) + 2 f(x') "
@@ -315,9 +321,7 @@ def _strides(call: _Caller, n: int, max_stride: int, max_samples: int, rtol: flo
     return strides
 
 
-def _responses(
-    call: _Caller, n: int, strides: list[int], tail: float
-) -> list[ProbedGroup] | None:
+def _responses(call: _Caller, n: int, strides: list[int], tail: float) -> list[ProbedGroup] | None:
     """Kernels and offsets of each group, or None if the probe signal is too short.
 
     Taps below ``tail`` times the largest one (round-off of FFT-based modules) are dropped.

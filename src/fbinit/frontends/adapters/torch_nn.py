@@ -21,7 +21,12 @@ from fbinit.frontends.adapters.base import Adapted
 
 __all__ = ["conv1d", "conv_transpose1d"]
 
-_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+_MODES = {
+    "zeros": "constant",
+    "reflect": "reflect",
+    "replicate": "replicate",
+    "circular": "circular",
+}
 
 
 def _dilated(weight: torch.Tensor, dilation: int) -> torch.Tensor:

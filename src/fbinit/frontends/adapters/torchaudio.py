@@ -47,7 +47,8 @@ def stft_atoms(window: torch.Tensor, n_fft: int, *, onesided: bool = True) -> to
     Examples
     --------
     >>> atoms = stft_atoms(torch.ones(4, dtype=torch.float64), 4)
-    >>> atoms.shape, bool(torch.allclose(atoms, torch.fft.fft(torch.eye(4, dtype=torch.float64))[:3]))
+    >>> dft = torch.fft.fft(torch.eye(4, dtype=torch.float64))
+    >>> atoms.shape, bool(torch.allclose(atoms, dft[:3]))
     (torch.Size([3, 4]), True)
     """
     size = window.shape[-1]
@@ -93,7 +94,9 @@ def melspectrogram(module: Any, *, sample_rate: float | None = None) -> Adapted:
     """torchaudio's ``MelSpectrogram``: its spectrogram's atoms and the mel matrix."""
     rate = float(module.sample_rate) if sample_rate is None else sample_rate
     inner = spectrogram(module.spectrogram, sample_rate=rate)
-    bank = Filterbank(inner.bank.weights, stride=inner.bank.stride, sample_rate=rate, name="MelSpectrogram")
+    bank = Filterbank(
+        inner.bank.weights, stride=inner.bank.stride, sample_rate=rate, name="MelSpectrogram"
+    )
     power = module.spectrogram.power
     if power is None:
         raise ParameterError("power=None must be a number for a MelSpectrogram")
