@@ -16,6 +16,7 @@ from nnAudio import features as nf
 
 from fbinit import Filterbank, as_filterbank, impulse_responses_of
 from fbinit.errors import ParameterError
+from fbinit.frontends import Frontend
 from fbinit.frontends.adapters import adapt, adapter_for, analysis_coefficients
 from fbinit.frontends.adapters.torch_nn import conv1d
 
@@ -311,3 +312,21 @@ def test_analysis_coefficients_errors():
 def test_unknown_objects_are_refused():
     with pytest.raises(TypeError, match="must be a Filterbank"):
         as_filterbank("mel")
+
+
+def test_impulse_responses_of_frontends_and_tensors():
+    class Pair(Frontend):
+        def __init__(self):
+            super().__init__(sample_rate=8000.0, stride=2, band=(100.0, 3000.0))
+            self.weight = torch.nn.Parameter(torch.randn(3, 8))
+
+        def impulse_responses(self):
+            return self.weight
+
+    frontend = Pair()
+    bank = impulse_responses_of(frontend)
+    assert bank.weights is frontend.weight and bank.stride == 2
+    assert bank.sample_rate == 8000.0 and bank.band == (100.0, 3000.0)
+    single = torch.ones(2, 4, dtype=torch.float32)
+    assert impulse_responses_of(single).weights.dtype == torch.float32
+    assert as_filterbank(frontend).weights.dtype == torch.float64

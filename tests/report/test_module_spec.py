@@ -181,3 +181,17 @@ def test_cli_report_module(tmp_path, capsys):
     assert "--module-kwargs must be given with --module" in capsys.readouterr().err
     assert main([*argv, "--module", "torch.nn:ReLU"]) == 2
     assert "must be linear" in capsys.readouterr().err
+
+
+def test_cli_report_saved_module_needs_trust_pickle(tmp_path, capsys):
+    clip = tmp_path / "noise.wav"
+    soundfile.write(clip, _noise(), 8000)
+    saved = tmp_path / "conv.pt"
+    torch.save(torch.nn.Conv1d(1, 8, 32, stride=4, bias=False), saved)
+    argv = ["report", str(clip), "--out", str(tmp_path / "out"), "--draws", "5", "--module"]
+    assert main([*argv, str(saved)]) == 2
+    assert "--trust-pickle" in capsys.readouterr().err
+    assert main([*argv, str(saved), "--trust-pickle"]) == 0
+    captured = capsys.readouterr()
+    assert "warning:" in captured.err and "runs code" in captured.err
+    assert "stride=4" in (tmp_path / "out" / "report.md").read_text()
