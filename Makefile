@@ -9,7 +9,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PYTHONUNBUFFERED := 1
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test lint docs bench browser clean
+.PHONY: demo test test-torchaudio lint docs bench browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,20 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/ruff check src tests analysis benchmarks
 	$(BIN)/ruff format --check src tests analysis benchmarks
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --doctest-modules --doctest-glob="*.md" src/fbinit tests docs/quickstart.md docs/energy.md docs/bounds.md
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --doctest-modules --doctest-glob="*.md" src/fbinit tests docs/quickstart.md docs/energy.md docs/bounds.md docs/third_party.md
 	$(BIN)/mkdocs build --strict --site-dir build/site
+
+# torchaudio has no wheel that imports beside the CPU torch above: its tests (the torchaudio
+# and hybra adapters, fbinit's mel against torchaudio's) run in a second environment, built
+# once per machine outside the clone and rebuilt when its requirements change (about 7 GB).
+# The tests import fbinit from this clone's src folder.
+TORCHAUDIO_VENV ?= $(HOME)/.cache/fbinit/torchaudio-venv
+TORCHAUDIO_PINS := torch==2.9.1 torchaudio==2.9.1
+
+test-torchaudio:
+	bash .ci/torchaudio-env "$(TORCHAUDIO_VENV)" "$(PYTHON)" "$(TORCHAUDIO_PINS)"
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONPATH=$(CURDIR)/src \
+	  $(TORCHAUDIO_VENV)/bin/python -m pytest -p no:cacheprovider tests/torchaudio
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir build/site

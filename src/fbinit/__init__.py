@@ -8,7 +8,7 @@ theory papers in :mod:`fbinit.theory`.
 from fbinit import analysis
 from fbinit.analysis import *  # noqa: F403 (the analysis API is the top-level API)
 from fbinit.errors import AudioError, FbinitError, ParameterError
-from fbinit.filterbank import Filterbank, FilterbankLike, as_filterbank
+from fbinit.filterbank import Filterbank, FilterbankLike, as_filterbank, impulse_responses_of
 
 __version__ = "0.1.0"
 
@@ -19,5 +19,6 @@ __all__ = [
     "FilterbankLike",
     "ParameterError",
     "as_filterbank",
+    "impulse_responses_of",
     *analysis.__all__,
 ]

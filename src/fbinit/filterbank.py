@@ -3,9 +3,10 @@
 Every analysis function of fbinit accepts a :class:`Filterbank`, a bare tensor or array of
 shape ``(..., n_filters, kernel_size)``, or any object following :class:`FilterbankLike`
 (an ``impulse_responses()`` method, optional ``stride``, ``sample_rate`` and ``band``
-attributes),
-including ``torch.nn.Conv1d`` with one input channel. :func:`as_filterbank` is the one
-coercion used everywhere.
+attributes), and any ``torch.nn.Module`` that :mod:`fbinit.frontends.adapters` reads
+(a one-input-channel ``Conv1d``, the peers' frontends, any linear shift-invariant module).
+:func:`as_filterbank` is the one coercion used everywhere; :func:`impulse_responses_of`
+is the same reading without the conversion to float64, keeping autograd.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import torch
 from fbinit._validate import as_double_tensor, check_int, check_positive_float
 from fbinit.errors import ParameterError
 
-__all__ = ["Filterbank", "FilterbankLike", "as_filterbank"]
+__all__ = ["Filterbank", "FilterbankLike", "as_filterbank", "impulse_responses_of"]
 
 
 @runtime_checkable
@@ -183,14 +184,68 @@ def _check_stride(stride: Any, n_filters: int) -> int | tuple[int, ...]:
     return strides[0] if len(set(strides)) == 1 else strides
 
 
+def impulse_responses_of(obj: Any, **options: Any) -> Filterbank:
+    """The analysis stage of any filterbank-like object or module, as a :class:`Filterbank`.
+
+    Unlike :func:`as_filterbank`, the weights keep the object's dtype and device and stay
+    attached to autograd where the object computes them from parameters (probed responses
+    are detached), so a penalty on them trains the module.
+
+    Parameters
+    ----------
+    obj : Filterbank, FilterbankLike, torch.nn.Module, torch.Tensor or numpy.ndarray
+        Arrays and tensors are impulse responses of shape (..., n_filters, kernel_size).
+        An object with ``impulse_responses()`` (an fbinit ``Frontend``) gives those, with
+        its ``stride``, ``sample_rate`` and ``band``. Any other ``torch.nn.Module`` (a
+        ``Conv1d``, an asteroid-filterbanks, nnAudio, murenn, hybra or torchaudio
+        frontend, or any linear shift-invariant module) is read by its adapter in
+        :mod:`fbinit.frontends.adapters`, or probed with Diracs.
+    **options
+        Passed to the module's adapter (e.g. ``sample_rate``, ``lowpass`` for MuReNNDirect).
+
+    Returns
+    -------
+    Filterbank
+
+    Examples
+    --------
+    >>> conv = torch.nn.Conv1d(1, 8, 32, stride=4)
+    >>> bank = impulse_responses_of(conv)
+    >>> bank.stride, bank.weights.requires_grad
+    (4, True)
+    """
+    if isinstance(obj, Filterbank):
+        return obj
+    if isinstance(obj, (torch.Tensor, np.ndarray)):
+        return Filterbank(obj)
+    if isinstance(obj, FilterbankLike):
+        return Filterbank(
+            obj.impulse_responses(),
+            stride=getattr(obj, "stride", 1),
+            sample_rate=getattr(obj, "sample_rate", None),
+            band=getattr(obj, "band", None),
+            name=type(obj).__name__,
+        )
+    if isinstance(obj, torch.nn.Module):
+        from fbinit.frontends.adapters import adapt  # lazily: adapters build on this module
+
+        return adapt(obj, **options).bank
+    raise TypeError(
+        "bank must be a Filterbank, a tensor or array of shape (..., n_filters, "
+        "kernel_size), a torch.nn.Module, or have an impulse_responses() method; got "
+        f"{type(obj).__name__}"
+    )
+
+
 def as_filterbank(bank: Any, *, stride: int | Sequence[int] | None = None) -> Filterbank:
     """Coerce a filterbank-like object to a float64/complex128 :class:`Filterbank`.
 
     Parameters
     ----------
-    bank : Filterbank, FilterbankLike, torch.nn.Conv1d, torch.Tensor or numpy.ndarray
-        Arrays and tensors are read as impulse responses of shape (..., n_filters,
-        kernel_size). A ``Conv1d`` must have one input channel.
+    bank : Filterbank, FilterbankLike, torch.nn.Module, torch.Tensor or numpy.ndarray
+        Read by :func:`impulse_responses_of`: arrays and tensors are impulse responses of
+        shape (..., n_filters, kernel_size); a module is read by its adapter (a ``Conv1d``
+        must have one input channel) or probed.
     stride : int >= 1, sequence of ints (one per filter), or None
         Overrides the object's stride (default: the object's own, or 1). An object's
         ``stride`` attribute may be an int, a 1-tuple (as in ``Conv1d``) or one int per
@@ -201,37 +256,15 @@ def as_filterbank(bank: Any, *, stride: int | Sequence[int] | None = None) -> Fi
     Filterbank
         Weights converted to float64 (complex128 when complex), detached from autograd.
     """
-    sample_rate = None
-    band = None
-    name = ""
-    if isinstance(bank, Filterbank):
-        weights, own_stride = bank.weights, bank.stride
-        sample_rate, band, name = bank.sample_rate, bank.band, bank.name
-    elif isinstance(bank, torch.nn.Conv1d):
-        if bank.in_channels != 1:
-            raise ParameterError(
-                f"in_channels={bank.in_channels} must be 1 to read a Conv1d as a filterbank"
-            )
-        weights, own_stride = bank.weight[:, 0, :], int(bank.stride[0])
-        name = "Conv1d"
-    elif isinstance(bank, (torch.Tensor, np.ndarray)):
-        weights, own_stride = bank, 1
-    elif isinstance(bank, FilterbankLike):
-        weights = bank.impulse_responses()
-        own_stride = getattr(bank, "stride", 1)
-        sample_rate = getattr(bank, "sample_rate", None)
-        band = getattr(bank, "band", None)
-        name = type(bank).__name__
+    if isinstance(bank, (torch.Tensor, np.ndarray)):  # validated before any conversion
+        fb = Filterbank(as_double_tensor("bank", bank))
     else:
-        raise TypeError(
-            "bank must be a Filterbank, a tensor or array of shape (..., n_filters, "
-            f"kernel_size), or have an impulse_responses() method; got {type(bank).__name__}"
-        )
-    weights = as_double_tensor("bank", weights)
+        fb = impulse_responses_of(bank)
+    weights = as_double_tensor("bank", fb.weights)
     return Filterbank(
         weights,
-        stride=own_stride if stride is None else stride,
-        sample_rate=sample_rate,
-        band=band,
-        name=name,
+        stride=fb.stride if stride is None else stride,
+        sample_rate=fb.sample_rate,
+        band=fb.band,
+        name=fb.name,
     )

@@ -138,11 +138,11 @@ def test_torch_module_nested_checkpoint_and_keys(tmp_path):
     module_path = tmp_path / "model.pt"
     torch.save(model, module_path)
     with pytest.warns(UserWarning, match="holds 2 Conv1d weights"):
-        bank = load_conv1d_bank(module_path)
+        bank = load_conv1d_bank(module_path, trust_pickle=True)
     assert bank.stride == 4  # the module's own stride
     assert torch.equal(bank.weights, first.weight.detach()[:, 0, :].double())
-    by_module = load_conv1d_bank(module_path, key="aux")
-    by_key = load_conv1d_bank(module_path, key="aux.weight", stride=2)
+    by_module = load_conv1d_bank(module_path, key="aux", trust_pickle=True)
+    by_key = load_conv1d_bank(module_path, key="aux.weight", stride=2, trust_pickle=True)
     assert torch.equal(by_module.weights, second.weight.detach()[:, 0, :].double())
     assert torch.equal(by_key.weights, by_module.weights) and by_key.stride == 2
 

@@ -342,6 +342,27 @@ def _scaling(
     )
 
 
+def _energy_rows(power: Any, n_fft: int, notes: list[str]) -> dict[str, dict[str, float]]:
+    """The energy bounds of a projected power frontend as a frame-bounds row, with notes."""
+    from fbinit.frontends.adapters import energy_bounds
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        bounds = energy_bounds(power, n_fft=n_fft)
+    notes.append(
+        "Energy of the projected power spectrogram: A ||x||² ≤ Σ_j Σ_t Y[j, t] ≤ B ||x||², "
+        "the frame bounds of the atoms weighted by the column sums of the projection. They "
+        "bound the total over bands and frames, not each band, and do not make the features "
+        "invertible (the phase is discarded)."
+    )
+    notes.extend(str(w.message).capitalize() + "." for w in caught)
+    return {ENERGY_ROW: {"A": bounds.A, "B": bounds.B, "kappa": bounds.kappa}}
+
+
+#: the frames row of the energy bounds of a projected power frontend
+ENERGY_ROW = "projected power energy, full band"
+
+
 # ---------------------------------------------------------------------------- building
 
 
@@ -417,7 +438,11 @@ def build_report(
     n_draws = check_int("n_draws", n_draws)
     seed = check_int("seed", seed, minimum=0)
     p = check_probability("p", p)
-    meta = spec.resolve() if spec is not None else as_filterbank(bank)
+    power = None  # what has energy bounds: a projected power frontend, if any
+    if spec is not None and spec.kind == "module":
+        meta, power = spec.resolve_module()
+    else:
+        meta = spec.resolve() if spec is not None else as_filterbank(bank)
     if meta.batch_shape:
         raise ParameterError(f"bank batch shape {meta.batch_shape} must be empty (one bank)")
     n_filters, kernel_size, stride = meta.n_filters, meta.kernel_size, meta.stride
@@ -434,23 +459,31 @@ def build_report(
     if rate is None:
         rate = next(iter(clip_data.values()))[1]
     meta = dataclasses.replace(meta, sample_rate=rate)
+    period = meta.period  # the stride, or the lcm of a multirate bank's strides
     if n_fft is None:
-        n_fft = -(-default_n_fft(kernel_size) // stride) * stride
+        n_fft = -(-default_n_fft(kernel_size) // period) * period
     n_fft = check_int("n_fft", n_fft)
-    if n_fft < kernel_size or n_fft % stride:
+    if n_fft < kernel_size or n_fft % period:
         raise ParameterError(
-            f"n_fft={n_fft} must be >= kernel_size={kernel_size} and a multiple of stride={stride}"
+            f"n_fft={n_fft} must be >= kernel_size={kernel_size} and a multiple of "
+            f"stride={stride}" + (f" (of their lcm {period})" if meta.is_multirate else "")
         )
     random = spec is not None and spec.is_random
     sigma = spec.params.get("sigma") if random else None
     notes: list[str] = []
     band = meta.band
-    if band is not None and stride != 1:
+    strided = meta.is_multirate or stride != 1
+    if band is not None and strided:
         notes.append(
             f"In-band bounds are defined for stride 1 only; this bank has stride {stride}, "
             "so only full-band bounds are shown."
         )
         band = None
+    if meta.is_multirate:
+        notes.append(
+            f"This is a multirate bank (strides {stride}): its frame bounds come from the "
+            f"blocks of the frame operator of period {period}, the lcm of the strides."
+        )
     seeds = draw_seeds(seed, n_filters, kernel_size, n_draws)
     weights = draw_banks(n_filters, kernel_size, seeds, sigma=sigma)
     frames: dict[str, dict[str, float]] = {}
@@ -486,6 +519,8 @@ def build_report(
                 "B": float(B_b),
                 "kappa": float(kappa_b),
             }
+        if power is not None:
+            frames.update(_energy_rows(power, n_fft, notes))
         reference = Filterbank(weights, stride=stride, sample_rate=rate)
         frames["random Gaussian reference, full band"] = _kappa_stats(
             *_frames(reference, n_fft, None)
@@ -507,7 +542,7 @@ def build_report(
             f"The bank's own energy is given only on clips at its sample rate ({rate:g} Hz)."
         )
     bounds = [_bound_curves(n, x, n_filters, kernel_size, p) for n, (x, _) in clip_data.items()]
-    if stride != 1:
+    if strided:
         notes.append(
             f"The scaling-law curve is for stride 1; the marked configuration has stride {stride}."
         )
@@ -612,6 +647,13 @@ def findings(data: ReportData) -> list[str]:
             f"({fmt(lp.min())}) and highest at {fmt(freqs[np.argmax(lp)], 4)} Hz "
             f"({fmt(lp.max())})."
         )
+        if ENERGY_ROW in frames:
+            energy = frames[ENERGY_ROW]
+            out.append(
+                f"The total energy of its projected power spectrogram lies between "
+                f"{fmt(energy['A'])} and {fmt(energy['B'])} times ||x||^2 (kappa "
+                f"{fmt(energy['kappa'])}); this bounds the sum over bands, not each band."
+            )
         reference = frames["random Gaussian reference, full band"]["median kappa"]
         if math.isfinite(full["kappa"]):
             ratio = full["kappa"] / reference
