@@ -183,7 +183,9 @@ def _check_stride(stride: Any, n_filters: int) -> int | tuple[int, ...]:
     return strides[0] if len(set(strides)) == 1 else strides
 
 
-def as_filterbank(bank: Any, *, stride: int | Sequence[int] | None = None) -> Filterbank:
+def as_filterbank(
+    bank: Any, *, stride: int | Sequence[int] | None = None, keep_grad: bool = False
+) -> Filterbank:
     """Coerce a filterbank-like object to a float64/complex128 :class:`Filterbank`.
 
     Parameters
@@ -195,11 +197,15 @@ def as_filterbank(bank: Any, *, stride: int | Sequence[int] | None = None) -> Fi
         Overrides the object's stride (default: the object's own, or 1). An object's
         ``stride`` attribute may be an int, a 1-tuple (as in ``Conv1d``) or one int per
         filter (a multirate bank).
+    keep_grad : bool
+        Keep weights that require grad in the autograd graph (the differentiable analysis
+        functions and penalties use this); by default they are detached.
 
     Returns
     -------
     Filterbank
-        Weights converted to float64 (complex128 when complex), detached from autograd.
+        Weights converted to float64 (complex128 when complex), on their own device,
+        detached from autograd unless ``keep_grad``.
     """
     sample_rate = None
     band = None
@@ -227,7 +233,7 @@ def as_filterbank(bank: Any, *, stride: int | Sequence[int] | None = None) -> Fi
             "bank must be a Filterbank, a tensor or array of shape (..., n_filters, "
             f"kernel_size), or have an impulse_responses() method; got {type(bank).__name__}"
         )
-    weights = as_double_tensor("bank", weights)
+    weights = as_double_tensor("bank", weights, keep_grad=keep_grad)
     return Filterbank(
         weights,
         stride=own_stride if stride is None else stride,
