@@ -51,6 +51,7 @@ __all__ = [
     "normalise",
     "polyphase_spectrum",
     "reduce_eigenvalues",
+    "weighted_blocks",
 ]
 
 #: bytes of working set (spectra, blocks, eigen-decompositions) processed at once
@@ -184,6 +185,30 @@ def frame_blocks(poly: torch.Tensor, strides: Sequence[int]) -> torch.Tensor:
     return blocks
 
 
+def weighted_blocks(
+    weights: torch.Tensor, strides: Sequence[int], n_fft: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The distinct blocks M(k) of the frame operator and the multiplicity of each.
+
+    Real banks give the blocks k = 0..N/(2P) (block N/P - k mirrors block k), complex
+    banks all N/P of them.
+
+    Returns
+    -------
+    blocks : complex tensor, shape (..., K, P, P)
+    mult : float64 tensor, shape (K,), summing to N/P
+    """
+    period = math.lcm(*strides)
+    n_blocks = n_fft // period
+    poly = polyphase_spectrum(weights, n_fft, period)
+    if weights.is_complex():
+        mult = torch.ones(n_blocks, dtype=torch.float64, device=weights.device)
+    else:
+        poly = poly[..., : n_blocks // 2 + 1]
+        mult = hermitian_multiplicity(n_blocks, device=weights.device)
+    return frame_blocks(poly, strides), mult
+
+
 def _eigen_bytes(n_filters: int, n_fft: int, period: int) -> int:
     """Working set per bank of frame_eigenvalues: spectrum, blocks, eigen-decomposition."""
     if period == 1:
@@ -226,14 +251,8 @@ def frame_eigenvalues(
         lp = _lp_chunk(weights, n_fft, half=real)
         mult = hermitian_multiplicity(n_fft, device=device) if real else torch.ones_like(lp[0])
         return lp, mult
-    n_blocks = n_fft // period
-    poly = polyphase_spectrum(weights, n_fft, period)
-    if real:
-        poly = poly[..., : n_blocks // 2 + 1]
-        mult = hermitian_multiplicity(n_blocks, device=device)
-    else:
-        mult = torch.ones(n_blocks, dtype=torch.float64, device=device)
-    eig = torch.linalg.eigvalsh(frame_blocks(poly, strides)).clamp(min=0.0)
+    blocks, mult = weighted_blocks(weights, strides, n_fft)
+    eig = torch.linalg.eigvalsh(blocks).clamp(min=0.0)
     return eig.flatten(start_dim=-2), mult.repeat_interleave(period)
 
 

@@ -15,21 +15,14 @@ from typing import Any
 import torch
 
 from fbinit._validate import check_positive_float
-from fbinit.analysis._spectral import (
-    frame_blocks,
-    hermitian_multiplicity,
-    map_banks,
-    normalise,
-    polyphase_spectrum,
-    reduce_eigenvalues,
-)
+from fbinit.analysis._spectral import map_banks, normalise, reduce_eigenvalues, weighted_blocks
 from fbinit.analysis.frames import bins_of_band, kappa_from_bounds, prepare_bank
 
 __all__ = ["alias_penalty", "kappa_penalty"]
 
 
-def _soft_extremes(temperature: float):
-    """Reduction to the power means of order +-1/t (log scale) and the hard extremes."""
+def soft_extremes(temperature: float):
+    """Reduction of eigenvalues to the log power means of order +-1/t and the extremes."""
 
     def reduce(eig: torch.Tensor, mult: torch.Tensor) -> tuple[torch.Tensor, ...]:
         log_eig = eig.log()
@@ -114,23 +107,16 @@ def kappa_penalty(
         return kappa_from_bounds(A, B, n_fft=n_fft, stacklevel=3) - 1
     temperature = check_positive_float("smooth", smooth)
     (high, low, A, B), _ = reduce_eigenvalues(
-        fb.weights, fb.strides, n_fft, _soft_extremes(temperature), bins=bins
+        fb.weights, fb.strides, n_fft, soft_extremes(temperature), bins=bins
     )
     kappa = kappa_from_bounds(A.detach(), B.detach(), n_fft=n_fft, stacklevel=3)
     return torch.where(torch.isinf(kappa), kappa, torch.expm1(high - low))
 
 
-def _alias_energies(weights: torch.Tensor, strides: tuple[int, ...], n_fft: int, period: int):
+def _alias_energies(weights: torch.Tensor, strides: tuple[int, ...], n_fft: int):
     """Off-diagonal and diagonal energies of the blocks of each (normalised) bank."""
     normalised, _ = normalise(weights)
-    poly = polyphase_spectrum(normalised, n_fft, period)
-    n_blocks = n_fft // period
-    if weights.is_complex():
-        mult = torch.ones(n_blocks, dtype=torch.float64, device=weights.device)
-    else:  # blocks N/P - k mirror blocks k
-        poly = poly[..., : n_blocks // 2 + 1]
-        mult = hermitian_multiplicity(n_blocks, device=weights.device)
-    blocks = frame_blocks(poly, strides)
+    blocks, mult = weighted_blocks(normalised, strides, n_fft)
     energy = (blocks.real.square() + blocks.imag.square()).sum(dim=(-2, -1))
     diag = blocks.diagonal(dim1=-2, dim2=-1).real.square().sum(dim=-1)
     return ((energy - diag) * mult).sum(dim=-1), (diag * mult).sum(dim=-1)
@@ -182,9 +168,6 @@ def alias_penalty(
     0.0909
     """
     fb, n_fft = prepare_bank(bank, n_fft, stride, real_input)
-    period = fb.period
-    per_bank = (fb.n_filters * n_fft + 2 * n_fft * period) * 16
-    off, diag = map_banks(
-        lambda w: _alias_energies(w, fb.strides, n_fft, period), fb.weights, per_bank
-    )
+    per_bank = (fb.n_filters * n_fft + 2 * n_fft * fb.period) * 16
+    off, diag = map_banks(lambda w: _alias_energies(w, fb.strides, n_fft), fb.weights, per_bank)
     return torch.where(diag > 0, off / diag.clamp(min=torch.finfo(torch.float64).tiny), 0.0)
