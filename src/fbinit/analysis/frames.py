@@ -41,7 +41,7 @@ from fbinit.filterbank import Filterbank, as_filterbank
 __all__ = ["frame_bounds", "condition_number", "kappa_from_bounds", "analysis_matrix", "band_bins"]
 
 
-def prepare_bank(bank: Any, n_fft: Any, stride: Any, real_input: Any) -> tuple[Filterbank, int]:
+def _prepare_bank(bank: Any, n_fft: Any, stride: Any, real_input: Any) -> tuple[Filterbank, int]:
     """Coerce and validate the arguments shared by the frame analysis and the penalties.
 
     Returns the bank (autograd kept, on its own device; the real bank of real and
@@ -71,7 +71,7 @@ def band_bins(
     return mask
 
 
-def bins_of_band(fb: Filterbank, n_fft: int, band: Any) -> torch.Tensor | None:
+def _bins_of_band(fb: Filterbank, n_fft: int, band: Any) -> torch.Tensor | None:
     """The DFT bins a ``band`` argument selects (None for the full band), validated."""
     if band is None:
         return None
@@ -86,7 +86,7 @@ def _extremes(eig: torch.Tensor, mult: torch.Tensor) -> tuple[torch.Tensor, torc
     return eig.amin(dim=-1), eig.amax(dim=-1)
 
 
-def normalised_bounds(
+def _normalised_bounds(
     fb: Filterbank, n_fft: int, band: Any = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Frame bounds of each bank divided by its largest tap modulus s, and s.
@@ -95,7 +95,7 @@ def normalised_bounds(
     them on the normalised bank keeps every square representable at any scale.
     """
     (A, B), scale = reduce_eigenvalues(
-        fb.weights, fb.strides, n_fft, _extremes, bins=bins_of_band(fb, n_fft, band)
+        fb.weights, fb.strides, n_fft, _extremes, bins=_bins_of_band(fb, n_fft, band)
     )
     return A, B, scale
 
@@ -176,8 +176,8 @@ def frame_bounds(
     >>> float(A), float(B)
     (1.0, 2.0)
     """
-    fb, n_fft = prepare_bank(bank, n_fft, stride, real_input)
-    A_n, B_n, scale = normalised_bounds(fb, n_fft, band)
+    fb, n_fft = _prepare_bank(bank, n_fft, stride, real_input)
+    A_n, B_n, scale = _normalised_bounds(fb, n_fft, band)
     A, lost_a = _rescale(A_n, scale)
     B, lost_b = _rescale(B_n, scale)
     for kind, lost, shown in (
@@ -225,8 +225,8 @@ def condition_number(
     >>> float(kappa), caught[0].category.__name__
     (inf, 'RuntimeWarning')
     """
-    fb, n_fft = prepare_bank(bank, n_fft, stride, real_input)
-    A, B, _ = normalised_bounds(fb, n_fft, band)
+    fb, n_fft = _prepare_bank(bank, n_fft, stride, real_input)
+    A, B, _ = _normalised_bounds(fb, n_fft, band)
     return kappa_from_bounds(A, B, n_fft=n_fft, stacklevel=3)
 
 
@@ -281,7 +281,7 @@ def analysis_matrix(bank: Any, *, n_fft: int, stride: Any = None) -> torch.Tenso
             [0., 1.],
             [0., 1.]], dtype=torch.float64)
     """
-    fb, n_fft = prepare_bank(bank, n_fft, stride, real_input=False)
+    fb, n_fft = _prepare_bank(bank, n_fft, stride, real_input=False)
     if fb.batch_shape:
         raise ParameterError(f"bank batch shape {fb.batch_shape} must be empty (one bank)")
     padded = torch.nn.functional.pad(fb.weights, (0, n_fft - fb.kernel_size))

@@ -19,14 +19,14 @@ import torch
 
 from fbinit._validate import check_bool
 from fbinit.analysis._spectral import frame_blocks, normalise
-from fbinit.analysis.frames import prepare_bank
+from fbinit.analysis.frames import _prepare_bank
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank, as_filterbank
 
 __all__ = ["canonical_tight", "uniform_expansion"]
 
 
-def expansion_delays(strides: Sequence[int]) -> tuple[list[int], list[int]]:
+def _expansion_delays(strides: Sequence[int]) -> tuple[list[int], list[int]]:
     """For each row of the uniform expansion: the filter it copies and its delay."""
     period = math.lcm(*strides)
     rows, delays = [], []
@@ -37,9 +37,9 @@ def expansion_delays(strides: Sequence[int]) -> tuple[list[int], list[int]]:
     return rows, delays
 
 
-def expand_spectrum(spec: torch.Tensor, strides: Sequence[int]) -> torch.Tensor:
+def _expand_spectrum(spec: torch.Tensor, strides: Sequence[int]) -> torch.Tensor:
     """Spectra (..., J, N) of a multirate bank -> spectra of its uniform expansion."""
-    rows, delays = expansion_delays(strides)
+    rows, delays = _expansion_delays(strides)
     if len(rows) == len(strides):  # uniform: nothing to expand
         return spec
     n_fft = spec.shape[-1]
@@ -47,24 +47,6 @@ def expand_spectrum(spec: torch.Tensor, strides: Sequence[int]) -> torch.Tensor:
     delay = torch.tensor(delays, device=spec.device, dtype=torch.float64)
     phase = torch.polar(torch.ones_like(k), -2 * math.pi * delay[:, None] * k[None, :] / n_fft)
     return spec[..., rows, :] * phase
-
-
-def fold_spectrum(spec: torch.Tensor, strides: Sequence[int]) -> torch.Tensor:
-    """Inverse of :func:`expand_spectrum` in least squares: each filter is the mean of its
-    copies shifted back by their delays."""
-    rows, delays = expansion_delays(strides)
-    if len(rows) == len(strides):
-        return spec
-    n_fft = spec.shape[-1]
-    k = torch.arange(n_fft, device=spec.device, dtype=torch.float64)
-    delay = torch.tensor(delays, device=spec.device, dtype=torch.float64)
-    phase = torch.polar(torch.ones_like(k), 2 * math.pi * delay[:, None] * k[None, :] / n_fft)
-    shifted = spec * phase
-    out = spec.new_zeros((*spec.shape[:-2], len(strides), n_fft))
-    index = torch.tensor(rows, device=spec.device)
-    out = out.index_add(-2, index, shifted)
-    counts = torch.bincount(index, minlength=len(strides)).to(torch.float64)
-    return out / counts[:, None]
 
 
 def uniform_expansion(bank: Any, *, stride: Any = None) -> Filterbank:
@@ -92,7 +74,7 @@ def uniform_expansion(bank: Any, *, stride: Any = None) -> Filterbank:
     fb = as_filterbank(bank, stride=stride, keep_grad=True)
     if not fb.is_multirate:
         return fb
-    rows, delays = expansion_delays(fb.strides)
+    rows, delays = _expansion_delays(fb.strides)
     length = fb.kernel_size + max(delays)
     weights = torch.stack(
         [
@@ -104,7 +86,9 @@ def uniform_expansion(bank: Any, *, stride: Any = None) -> Filterbank:
     return Filterbank(weights, fb.period, fb.sample_rate, fb.band, fb.name)
 
 
-def block_power(spec: torch.Tensor, stride: int, power: float) -> tuple[torch.Tensor, torch.Tensor]:
+def _block_power(
+    spec: torch.Tensor, stride: int, power: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Apply :math:`M(k)^{p}` to the spectra (..., J, N) of a bank at one stride d.
 
     Returns the new spectra (..., J, N) and the eigenvalues (..., N/d, d) of the blocks.
@@ -118,7 +102,7 @@ def block_power(spec: torch.Tensor, stride: int, power: float) -> tuple[torch.Te
     return new.reshape(spec.shape), eig
 
 
-def check_nonsingular(eig: torch.Tensor, n_fft: int, what: str) -> None:
+def _check_nonsingular(eig: torch.Tensor, n_fft: int, what: str) -> None:
     """Raise when the frame is singular to working precision (A <= N eps B)."""
     A = eig.amin(dim=(-2, -1))
     B = eig.amax(dim=(-2, -1))
@@ -131,16 +115,18 @@ def check_nonsingular(eig: torch.Tensor, n_fft: int, what: str) -> None:
         )
 
 
-def real_frame(bank: Any, n_fft: Any, stride: Any, real_input: Any) -> tuple[Filterbank, int, bool]:
+def _real_frame(
+    bank: Any, n_fft: Any, stride: Any, real_input: Any
+) -> tuple[Filterbank, int, bool]:
     """The bank as the frame seen by the signals, n_fft, and whether it was split from a
     complex bank (real and imaginary parts as separate real filters)."""
     real_input = check_bool("real_input", real_input)
     fb = as_filterbank(bank, stride=stride, keep_grad=True)
-    frame, n_fft = prepare_bank(fb, n_fft, None, real_input)
+    frame, n_fft = _prepare_bank(fb, n_fft, None, real_input)
     return frame, n_fft, fb.is_complex and real_input
 
 
-def from_spectrum(spec: torch.Tensor, like: Filterbank, split: bool) -> torch.Tensor:
+def _from_spectrum(spec: torch.Tensor, like: Filterbank, split: bool) -> torch.Tensor:
     """Impulse responses from spectra: real for real frames, recombined as re + i im when
     the frame was split from a complex bank."""
     weights = torch.fft.ifft(spec)
@@ -204,15 +190,15 @@ def canonical_tight(
     >>> round(float(A), 12), round(float(B), 12)
     (1.0, 1.0)
     """
-    fb, n_fft, split = real_frame(bank, n_fft, stride, real_input)
+    fb, n_fft, split = _real_frame(bank, n_fft, stride, real_input)
     strides = fb.strides
     weights, _ = normalise(fb.weights)
-    spec = expand_spectrum(torch.fft.fft(weights, n=n_fft), strides)
-    tight, eig = block_power(spec, fb.period, -0.5)
-    check_nonsingular(eig, n_fft, "a canonical tight frame")
+    spec = _expand_spectrum(torch.fft.fft(weights, n=n_fft), strides)
+    tight, eig = _block_power(spec, fb.period, -0.5)
+    _check_nonsingular(eig, n_fft, "a canonical tight frame")
     if fb.is_multirate:
         split = False  # the expansion's rows are no longer (real, imag) pairs of filters
-    out = from_spectrum(tight, fb, split)
+    out = _from_spectrum(tight, fb, split)
     return Filterbank(
         out,
         stride=fb.period,

@@ -37,7 +37,7 @@ import torch
 from fbinit._validate import as_double_tensor, check_int, check_positive_float
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank, as_filterbank
-from fbinit.tight.canonical import block_power, check_nonsingular
+from fbinit.tight.canonical import _block_power, _check_nonsingular
 
 __all__ = ["Dual", "canonical_dual", "fir_dual", "reconstruct"]
 
@@ -156,8 +156,8 @@ def canonical_dual(bank: Any, *, n_fft: int, stride: Any = None) -> Dual:
     """
     g_spec, fb, is_complex = _frame_spectra(bank, n_fft, stride)
     n_fft = g_spec.shape[-1]
-    h_spec, eig = block_power(g_spec, fb.stride, -1.0)
-    check_nonsingular(eig, n_fft, "a dual")
+    h_spec, eig = _block_power(g_spec, fb.stride, -1.0)
+    _check_nonsingular(eig, n_fft, "a dual")
     h = torch.fft.ifft(h_spec).real
     offset = n_fft // 2
     return Dual(

@@ -16,12 +16,12 @@ import torch
 
 from fbinit._validate import check_positive_float
 from fbinit.analysis._spectral import map_banks, normalise, reduce_eigenvalues, weighted_blocks
-from fbinit.analysis.frames import bins_of_band, kappa_from_bounds, prepare_bank
+from fbinit.analysis.frames import _bins_of_band, _prepare_bank, kappa_from_bounds
 
 __all__ = ["alias_penalty", "kappa_penalty"]
 
 
-def soft_extremes(temperature: float):
+def _soft_extremes(temperature: float):
     """Reduction of eigenvalues to the log power means of order +-1/t and the extremes."""
 
     def reduce(eig: torch.Tensor, mult: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -98,8 +98,8 @@ def kappa_penalty(
     >>> bool(kappa_penalty(w, n_fft=8, smooth=0.05) < penalty)
     True
     """
-    fb, n_fft = prepare_bank(bank, n_fft, stride, real_input)
-    bins = bins_of_band(fb, n_fft, band)
+    fb, n_fft = _prepare_bank(bank, n_fft, stride, real_input)
+    bins = _bins_of_band(fb, n_fft, band)
     if smooth is None:
         (A, B), _ = reduce_eigenvalues(
             fb.weights, fb.strides, n_fft, lambda e, m: (e.amin(-1), e.amax(-1)), bins=bins
@@ -107,7 +107,7 @@ def kappa_penalty(
         return kappa_from_bounds(A, B, n_fft=n_fft, stacklevel=3) - 1
     temperature = check_positive_float("smooth", smooth)
     (high, low, A, B), _ = reduce_eigenvalues(
-        fb.weights, fb.strides, n_fft, soft_extremes(temperature), bins=bins
+        fb.weights, fb.strides, n_fft, _soft_extremes(temperature), bins=bins
     )
     kappa = kappa_from_bounds(A.detach(), B.detach(), n_fft=n_fft, stacklevel=3)
     return torch.where(torch.isinf(kappa), kappa, torch.expm1(high - low))
@@ -167,7 +167,7 @@ def alias_penalty(
     >>> round(float(alias_penalty(torch.ones(1, 4), n_fft=8, stride=2)), 4)  # 8 / 88
     0.0909
     """
-    fb, n_fft = prepare_bank(bank, n_fft, stride, real_input)
+    fb, n_fft = _prepare_bank(bank, n_fft, stride, real_input)
     per_bank = (fb.n_filters * n_fft + 2 * n_fft * fb.period) * 16
     off, diag = map_banks(lambda w: _alias_energies(w, fb.strides, n_fft), fb.weights, per_bank)
     return torch.where(diag > 0, off / diag.clamp(min=torch.finfo(torch.float64).tiny), 0.0)

@@ -34,8 +34,8 @@ from fbinit._validate import check_int, check_positive_float
 from fbinit.analysis._spectral import frame_eigenvalues, normalise, weighted_blocks
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
-from fbinit.tight.canonical import real_frame
-from fbinit.tight.penalties import soft_extremes
+from fbinit.tight.canonical import _real_frame
+from fbinit.tight.penalties import _soft_extremes
 
 __all__ = ["TightenResult", "tighten"]
 
@@ -102,7 +102,7 @@ def _smooth_kappa(
 ) -> tuple[torch.Tensor, float]:
     """Phase 2: log of the smooth kappa (differentiable) and kappa (a float)."""
     eig, mult = frame_eigenvalues(weights[None], strides, n_fft)
-    high, low, A, B = soft_extremes(SOFT_TEMPERATURE)(eig, mult)
+    high, low, A, B = _soft_extremes(SOFT_TEMPERATURE)(eig, mult)
     return (high - low)[0], _kappa(float(A.detach()), float(B.detach()), n_fft)
 
 
@@ -179,7 +179,7 @@ def tighten(
     >>> result.converged, result.kappa <= 1.001, tuple(result.bank.weights.shape)
     (True, True, (8, 16))
     """
-    fb, n_fft, split = real_frame(bank, n_fft, stride, real_input)
+    fb, n_fft, split = _real_frame(bank, n_fft, stride, real_input)
     if fb.batch_shape:
         raise ParameterError(f"bank batch shape {fb.batch_shape} must be empty (one bank)")
     tol = check_positive_float("tol", tol)
