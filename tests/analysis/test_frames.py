@@ -230,3 +230,26 @@ def test_numpy_integers_are_accepted_as_n_fft():
     assert A.item() == pytest.approx(1.0) and B.item() == pytest.approx(1.0)
     lp = littlewood_paley(torch.eye(4), n_fft=np.int64(4))
     assert lp.shape == (4,)
+
+
+@pytest.mark.parametrize("stride", [1, 4, (1, 2, 4, 4)])
+def test_chunks_are_sized_by_the_working_set(stride, monkeypatch):
+    from fbinit.analysis import _spectral
+
+    seen = []
+    original = _spectral.frame_eigenvalues
+
+    def record(weights, strides, n_fft, **kwargs):
+        seen.append(weights.shape[0])
+        return original(weights, strides, n_fft, **kwargs)
+
+    monkeypatch.setattr(_spectral, "frame_eigenvalues", record)
+    monkeypatch.setattr(_spectral, "CHUNK_BYTES", 2**20)
+    bank = gaussian(4, 16, n_draws=300, seed=0)
+    A, B = frame_bounds(bank, n_fft=256, stride=stride)
+    assert A.shape == (300,) and sum(seen) == 300
+    # per bank: the spectrum (4 x 256 complex), and for stride > 1 the 256 / P blocks of
+    # P x P with their eigen-decomposition
+    period = 4 if stride != 1 else 1
+    per_bank = 16 * (4 * 129 if period == 1 else 4 * 256 + 3 * 256 * period)
+    assert max(seen) == 2**20 // per_bank  # 127 banks at stride 1, 16 otherwise

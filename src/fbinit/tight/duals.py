@@ -234,8 +234,8 @@ def fir_dual(
         full = torch.fft.ifft(spec).real * n_fft
         return torch.roll(full, offset, dims=-1)[:, :length]
 
-    target = torch.eye(d, dtype=gp.dtype).expand(n_fft // d, d, d)
-    taps = torch.zeros(gp.shape[0], length, dtype=torch.float64)
+    target = torch.eye(d, dtype=gp.dtype, device=gp.device).expand(n_fft // d, d, d)
+    taps = torch.zeros(gp.shape[0], length, dtype=torch.float64, device=gp.device)
     residual = target.clone()
     s = adjoint(residual)
     p = s.clone()
