@@ -150,3 +150,27 @@ def test_penalty_errors():
         alias_penalty(w, n_fft=16, real_input="no")
     with pytest.raises(ParameterError, match=r"bank.device=meta"):
         kappa_penalty(torch.zeros(3, 8, device="meta"), n_fft=16)
+
+
+def test_penalties_train_a_frontend(generator):
+    from fbinit.frontends import Frontend
+
+    class Learnable(Frontend):
+        def __init__(self):
+            super().__init__(sample_rate=16000.0, stride=2)
+            init = torch.randn(8, 16, generator=generator) / 8
+            self.kernels = torch.nn.Parameter(init)  # float32, as trained
+
+        def impulse_responses(self):
+            return self.kernels
+
+    frontend = Learnable()
+    optimizer = torch.optim.Adam(frontend.parameters(), lr=1e-2)
+    before = condition_number(frontend, n_fft=64).item()
+    for _ in range(30):
+        optimizer.zero_grad()
+        loss = kappa_penalty(frontend, n_fft=64, smooth=0.05) + alias_penalty(frontend, n_fft=64)
+        loss.backward()
+        optimizer.step()
+    assert frontend.kernels.grad.dtype == torch.float32
+    assert condition_number(frontend, n_fft=64).item() < before / 2
