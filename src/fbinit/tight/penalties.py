@@ -16,7 +16,12 @@ import torch
 
 from fbinit._validate import check_positive_float
 from fbinit.analysis._spectral import map_banks, normalise, reduce_eigenvalues, weighted_blocks
-from fbinit.analysis.frames import _bins_of_band, _prepare_bank, kappa_from_bounds
+from fbinit.analysis.frames import (
+    _bins_of_band,
+    _normalised_bounds,
+    _prepare_bank,
+    kappa_from_bounds,
+)
 
 __all__ = ["alias_penalty", "kappa_penalty"]
 
@@ -99,13 +104,11 @@ def kappa_penalty(
     True
     """
     fb, n_fft = _prepare_bank(bank, n_fft, stride, real_input)
-    bins = _bins_of_band(fb, n_fft, band)
     if smooth is None:
-        (A, B), _ = reduce_eigenvalues(
-            fb.weights, fb.strides, n_fft, lambda e, m: (e.amin(-1), e.amax(-1)), bins=bins
-        )
+        A, B, _ = _normalised_bounds(fb, n_fft, band)
         return kappa_from_bounds(A, B, n_fft=n_fft, stacklevel=3) - 1
     temperature = check_positive_float("smooth", smooth)
+    bins = _bins_of_band(fb, n_fft, band)
     (high, low, A, B), _ = reduce_eigenvalues(
         fb.weights, fb.strides, n_fft, _soft_extremes(temperature), bins=bins
     )

@@ -159,9 +159,10 @@ def tighten(
     -----
     See the module notes for the objective. Why not the alternating projections of the
     reference notebooks and of hybra (canonical tight frame :math:`S^{-1/2} w`, then
-    truncation to T taps)? They converge too, but 2-3 times slower on the targets of
+    truncation to T taps)? They converge too, but 2 to 3.5 times slower on the targets of
     ``benchmarks/bench_tight.py``, and they stall on multirate banks, whose canonical
-    tight frame is no multirate bank. The result is tight under both of fbinit's
+    tight frame is no multirate bank; a fixed number of Adam steps on B/A (hybra) is 18
+    to 86 times slower and does not reach the tolerance. The result is tight under both of fbinit's
     conventions (convolution, and the correlation of
     :func:`fbinit.frontends.engine.analysis_conv`), which differ by unitary maps.
 
