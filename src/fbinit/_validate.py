@@ -16,6 +16,7 @@ __all__ = [
     "check_positive_float",
     "check_probability",
     "check_choice",
+    "check_bool",
     "check_finite",
     "as_double_tensor",
     "as_signal",
@@ -61,6 +62,13 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     return value
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` as a bool if it is one (numpy bools included), or raise TypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}={value!r} must be a bool (True or False)")
+    return bool(value)
+
+
 def check_finite(name: str, tensor: torch.Tensor) -> torch.Tensor:
     """Raise if ``tensor`` holds NaN or Inf (a cheap sum first; the full check only if needed)."""
     if (
@@ -72,12 +80,25 @@ def check_finite(name: str, tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
-def as_double_tensor(name: str, value: Any) -> torch.Tensor:
-    """Convert an array-like to a float64 (or complex128) torch tensor, checking finiteness."""
+def as_double_tensor(name: str, value: Any, *, keep_grad: bool = False) -> torch.Tensor:
+    """Convert an array-like to a float64 (or complex128) torch tensor, checking finiteness.
+
+    Tensors stay on their device. With ``keep_grad`` a tensor that requires grad stays in
+    the autograd graph (the conversion to float64 is differentiable); otherwise it is
+    detached.
+    """
     if isinstance(value, torch.Tensor):
-        tensor = value.detach()
+        tensor = value if keep_grad else value.detach()
+        if tensor.device.type == "meta":
+            raise ParameterError(
+                f"{name}.device=meta must be a device that holds values (cpu, cuda, ...): "
+                "a meta tensor has a shape but no numbers to analyse"
+            )
     elif isinstance(value, (np.ndarray, list, tuple, numbers.Number)):
-        tensor = torch.as_tensor(np.asarray(value))
+        array = np.asarray(value)
+        if array.dtype.kind not in "biufc":
+            raise TypeError(f"{name} must hold real or complex numbers, got dtype {array.dtype}")
+        tensor = torch.as_tensor(array)
     else:
         raise TypeError(
             f"{name} must be a numpy array or a torch tensor, got {type(value).__name__}"

@@ -237,7 +237,9 @@ def impulse_responses_of(obj: Any, **options: Any) -> Filterbank:
     )
 
 
-def as_filterbank(bank: Any, *, stride: int | Sequence[int] | None = None) -> Filterbank:
+def as_filterbank(
+    bank: Any, *, stride: int | Sequence[int] | None = None, keep_grad: bool = False
+) -> Filterbank:
     """Coerce a filterbank-like object to a float64/complex128 :class:`Filterbank`.
 
     Parameters
@@ -250,17 +252,21 @@ def as_filterbank(bank: Any, *, stride: int | Sequence[int] | None = None) -> Fi
         Overrides the object's stride (default: the object's own, or 1). An object's
         ``stride`` attribute may be an int, a 1-tuple (as in ``Conv1d``) or one int per
         filter (a multirate bank).
+    keep_grad : bool
+        Keep weights that require grad in the autograd graph (the differentiable analysis
+        functions and penalties use this); by default they are detached.
 
     Returns
     -------
     Filterbank
-        Weights converted to float64 (complex128 when complex), detached from autograd.
+        Weights converted to float64 (complex128 when complex), on their own device,
+        detached from autograd unless ``keep_grad``.
     """
     if isinstance(bank, (torch.Tensor, np.ndarray)):  # validated before any conversion
-        fb = Filterbank(as_double_tensor("bank", bank))
+        fb = Filterbank(as_double_tensor("bank", bank, keep_grad=keep_grad))
     else:
         fb = impulse_responses_of(bank)
-    weights = as_double_tensor("bank", fb.weights)
+    weights = as_double_tensor("bank", fb.weights, keep_grad=keep_grad)
     return Filterbank(
         weights,
         stride=fb.stride if stride is None else stride,

@@ -195,3 +195,32 @@ def test_cli_report_saved_module_needs_trust_pickle(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "warning:" in captured.err and "runs code" in captured.err
     assert "stride=4" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_report_of_a_multirate_murenn_module():
+    from fbinit import analysis_matrix, as_filterbank, frame_bounds
+
+    spec = BankSpec(
+        "module",
+        {
+            "module": "murenn:MuReNNDirect",
+            "module_kwargs": {"J": 3, "Q": 2, "T": 8, "in_channels": 1},
+        },
+    )
+    noise = np.random.default_rng(0).standard_normal(4000)
+    torch.manual_seed(0)  # murenn draws its weights from torch's global generator
+    data = build_report(spec, {"noise": (noise, 8000)}, n_draws=5)
+    assert data.bank["stride"] == (2, 2, 4, 4, 8, 8, 8, 8)
+    assert data.settings["n_fft"] % 8 == 0
+    torch.manual_seed(0)
+    A, B = frame_bounds(spec.resolve(), n_fft=data.settings["n_fft"])
+    assert data.frames["this bank, full band"]["A"] == pytest.approx(float(A), rel=1e-9)
+    assert any("multirate" in note for note in data.notes)
+    # the module's multirate bounds equal the dense frame operator's on a small signal
+    bank = as_filterbank(spec.resolve())
+    n = 8 * -(-bank.kernel_size // 8)
+    phi = analysis_matrix(bank.real_part_bank(), n_fft=n)
+    eig = torch.linalg.eigvalsh(phi.T @ phi)
+    A_small, B_small = frame_bounds(bank, n_fft=n)
+    assert float(A_small) == pytest.approx(float(eig[0]), rel=1e-8, abs=1e-12)
+    assert float(B_small) == pytest.approx(float(eig[-1]), rel=1e-8)

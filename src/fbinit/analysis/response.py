@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 
+from fbinit._validate import check_bool
 from fbinit.analysis._spectral import check_n_fft, lp_full
 from fbinit.filterbank import as_filterbank
 
@@ -40,7 +41,7 @@ def frequency_response(bank: Any, *, n_fft: int) -> torch.Tensor:
     tensor([[ 1.+0.j,  1.+0.j],
             [ 1.+0.j, -1.+0.j]], dtype=torch.complex128)
     """
-    fb = as_filterbank(bank)
+    fb = as_filterbank(bank, keep_grad=True)
     return torch.fft.fft(fb.weights, n=check_n_fft(fb, n_fft))
 
 
@@ -71,7 +72,8 @@ def littlewood_paley(bank: Any, *, n_fft: int, real_input: bool = True) -> torch
     >>> littlewood_paley(torch.eye(4), n_fft=4)
     tensor([4., 4., 4., 4.], dtype=torch.float64)
     """
-    fb = as_filterbank(bank)
+    real_input = check_bool("real_input", real_input)
+    fb = as_filterbank(bank, keep_grad=True)
     lp = lp_full(fb.weights, check_n_fft(fb, n_fft))
     if real_input and fb.is_complex:
         lp = 0.5 * (lp + torch.roll(torch.flip(lp, dims=(-1,)), 1, dims=-1))

@@ -355,6 +355,8 @@ def condition_number_stats(
         sd_A = A_all.std(axis=1, ddof=ddof) if n_draws > 1 else np.full(len(cells), np.nan)
         sd_B = B_all.std(axis=1, ddof=ddof) if n_draws > 1 else np.full(len(cells), np.nan)
     mean_A, mean_B = A_all.mean(axis=1), B_all.mean(axis=1)
+    with np.errstate(divide="ignore"):  # mean A = 0 for singular frames (warned above)
+        ratio_of_means = mean_B / mean_A
     return ConditionNumberStats(
         n_filters=np.array([c[0] for c in cells]),
         kernel_size=np.array([c[1] for c in cells]),
@@ -363,7 +365,7 @@ def condition_number_stats(
         n_draws=np.full(len(cells), n_draws),
         median_kappa=np.median(kappa, axis=1),
         mean_kappa=kappa.mean(axis=1),
-        ratio_of_means=mean_B / mean_A,
+        ratio_of_means=ratio_of_means,
         kappa_quantiles=_quantiles(kappa, levels),
         mean_A=mean_A,
         mean_B=mean_B,
