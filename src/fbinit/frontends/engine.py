@@ -18,9 +18,30 @@ is centred on sample :math:`m d`) and :math:`c = 0` for ``"valid"``.
 
 For odd K and d = 1, ``"same"`` keeps N frames (PyTorch's ``padding="same"``); for even K
 it gives one more, like a centred STFT.
+
+Two algorithms compute the same output (to rounding), and ``method="auto"`` picks the
+cheaper by a cost model (:func:`plan`):
+
+- ``"direct"``: ``conv1d`` at the stride, :math:`K` multiply-adds per output and kernel;
+  only the kept outputs are computed.
+- ``"fft"``: blocked FFT convolution (overlap-save: each block of F input samples gives
+  F - K' + 1 outputs, no overlapping sums to add). A stride d is handled by the polyphase
+  identity
+
+  .. math:: y[m] = \sum_{r=0}^{d-1} \sum_{s} w[s d + r]\; \tilde x[(m + s) d + r],
+
+  a stride-1 correlation of d polyphase signals with d polyphase kernels of
+  :math:`K' = \lceil K/d \rceil` taps, summed in the Fourier domain: the outputs that a
+  stride would throw away are never computed, and the inverse transforms shrink by d.
+
+Complex kernels are correlated as their real and imaginary parts. Both algorithms are
+differentiable in ``x`` and ``kernels`` (autograd through ``conv1d`` or ``torch.fft``).
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -28,10 +49,20 @@ import torch.nn.functional as F
 from fbinit._validate import check_choice, check_int
 from fbinit.errors import ParameterError
 
-__all__ = ["PADDINGS", "analysis_conv", "as_batch", "n_frames"]
+__all__ = ["METHODS", "PADDINGS", "Plan", "analysis_conv", "as_batch", "n_frames", "plan"]
 
 #: padding modes of :func:`analysis_conv`
 PADDINGS = ("same", "valid", "circular")
+#: algorithms of :func:`analysis_conv`
+METHODS = ("auto", "direct", "fft")
+
+# Cost model, in seconds per unit, calibrated with benchmarks/bench_frontends.py --calibrate
+# on 2 threads (float32). Only the ratio of the direct to the FFT costs matters for the
+# choice; the two were measured in the same process.
+_DIRECT_MAC = 40e-12  # per multiply-add of conv1d
+_FFT_FLOP = 150e-12  # per unit of 2.5 N log2 N for a real FFT of size N
+_PRODUCT = 1.5e-9  # per complex multiply-add in the Fourier domain
+_PASS = 0.3e-9  # per real sample moved (framing, cropping, padding)
 
 
 def as_batch(x: torch.Tensor) -> torch.Tensor:
@@ -48,6 +79,8 @@ def as_batch(x: torch.Tensor) -> torch.Tensor:
         raise ParameterError(f"x.shape={tuple(x.shape)} must be (batch, time) or (batch, 1, time)")
     if not x.dtype.is_floating_point:
         raise TypeError(f"x must hold real floating-point samples, got dtype {x.dtype}")
+    if x.shape[-1] < 1:
+        raise ParameterError(f"x.shape={tuple(x.shape)} must have time >= 1")
     return x
 
 
@@ -78,8 +111,126 @@ def _extend(x: torch.Tensor, kernel_size: int, stride: int, padding: str) -> tor
     return x[..., index]
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The algorithm :func:`analysis_conv` uses for one problem size, and its modelled costs.
+
+    Attributes
+    ----------
+    method : {"direct", "fft"}
+        The cheaper algorithm under the cost model.
+    fft_size : int
+        Block size F of the FFT algorithm (the cheapest under the model).
+    direct_cost, fft_cost : float
+        Modelled costs (arbitrary units, comparable with each other).
+    """
+
+    method: str
+    fft_size: int
+    direct_cost: float
+    fft_cost: float
+
+
+def _fft_cost(batch: int, n_real: int, phases: int, taps: int, outputs: int, size: int) -> float:
+    """Modelled cost of the blocked FFT correlation with block size ``size``."""
+    per_block = size - taps + 1
+    blocks = -(-outputs // per_block)
+    unit = 2.5 * size * math.log2(size)
+    transforms = (batch * phases * blocks + n_real * phases + batch * n_real * blocks) * unit
+    products = batch * n_real * phases * blocks * (size // 2 + 1)
+    moves = batch * blocks * size * (phases + n_real)
+    return _FFT_FLOP * transforms + _PRODUCT * products + _PASS * moves
+
+
+def _fft_sizes(taps: int, outputs: int) -> list[int]:
+    """Candidate block sizes: powers of two from 2 K' up to one block for all outputs."""
+    need = outputs + taps - 1
+    size = 1 << max(int(math.ceil(math.log2(max(2 * taps, 16)))), 4)
+    sizes = []
+    while True:
+        sizes.append(size)
+        if size >= need:
+            break
+        size *= 2
+    return sizes
+
+
+def plan(
+    batch: int,
+    n_kernels: int,
+    kernel_size: int,
+    n_samples: int,
+    *,
+    stride: int = 1,
+    padding: str = "same",
+    complex_kernels: bool = False,
+) -> Plan:
+    r"""The algorithm and FFT block size :func:`analysis_conv` uses for a problem size.
+
+    Costs (in units calibrated on this package's benchmark) for B signals, J kernels
+    (2J real ones when complex), M output frames, stride d, :math:`K' = \lceil K/d\rceil`:
+
+    .. math:: C_\text{direct} = c_1\, B J M K, \qquad
+              C_\text{fft}(F) = n_F \big[c_2 (B d + B J)\, \tfrac52 F \log_2 F
+              + c_3 B J d (F/2 + 1) + c_4 B F (d + J)\big],
+
+    with :math:`n_F = \lceil M / (F - K' + 1)\rceil` blocks; F ranges over powers of two
+    from :math:`2K'` to one block holding every output.
+
+    Examples
+    --------
+    >>> plan(8, 80, 401, 16000).method, plan(8, 80, 401, 16000, stride=160).method
+    ('fft', 'direct')
+    """
+    padding = check_choice("padding", padding, PADDINGS)
+    n_real = n_kernels * (2 if complex_kernels else 1)
+    outputs = n_frames(n_samples, kernel_size, stride, padding)
+    taps = -(-kernel_size // stride)
+    direct = _DIRECT_MAC * batch * n_real * max(outputs, 0) * kernel_size
+    if outputs <= 0:
+        return Plan("direct", 0, direct, math.inf)
+    costs = {
+        size: _fft_cost(batch, n_real, stride, taps, outputs, size)
+        for size in _fft_sizes(taps, outputs)
+    }
+    size = min(costs, key=costs.__getitem__)
+    method = "fft" if costs[size] < direct else "direct"
+    return Plan(method, size, direct, costs[size])
+
+
+def _fft_correlate(xe: torch.Tensor, kernels: torch.Tensor, stride: int, size: int):
+    """Valid correlation of (B, L) with real (J, K) at a stride, by blocked FFTs."""
+    batch, length = xe.shape
+    n_kernels, kernel_size = kernels.shape
+    d = stride
+    outputs = (length - kernel_size) // d + 1
+    taps = -(-kernel_size // d)
+    # polyphase: x_r[n] = xe[n d + r], w_r[s] = w[s d + r]  (zero padded to whole phases)
+    kernels = F.pad(kernels, (0, taps * d - kernel_size))
+    w_poly = kernels.reshape(n_kernels, taps, d).transpose(1, 2)  # (J, d, K')
+    per_block = size - taps + 1
+    blocks = -(-outputs // per_block)
+    need = (blocks * per_block + taps - 1) * d
+    xe = F.pad(xe, (0, need - length)) if need > length else xe[:, :need]
+    x_poly = xe.reshape(batch, need // d, d).transpose(1, 2)  # (B, d, L')
+    segments = x_poly.unfold(-1, size, per_block)  # (B, d, blocks, F)
+    spec_x = torch.fft.rfft(segments, n=size)
+    spec_w = torch.fft.rfft(w_poly, n=size).conj()  # (J, d, F/2+1)
+    if d == 1:
+        spec_y = spec_x[:, 0, None] * spec_w[None, :, 0, None]  # (B, J, blocks, F/2+1)
+    else:
+        spec_y = torch.einsum("brnf,jrf->bjnf", spec_x, spec_w)
+    y = torch.fft.irfft(spec_y, n=size)[..., :per_block]
+    return y.reshape(batch, n_kernels, blocks * per_block)[..., :outputs]
+
+
 def analysis_conv(
-    x: torch.Tensor, kernels: torch.Tensor, *, stride: int = 1, padding: str = "same"
+    x: torch.Tensor,
+    kernels: torch.Tensor,
+    *,
+    stride: int = 1,
+    padding: str = "same",
+    method: str = "auto",
 ) -> torch.Tensor:
     r"""Correlate real signals with real or complex kernels (see the module docstring).
 
@@ -91,11 +242,15 @@ def analysis_conv(
         Impulse responses, real or complex, in ``conv1d``'s (correlation) orientation.
     stride : int >= 1
     padding : {"same", "valid", "circular"}
+    method : {"auto", "direct", "fft"}
+        ``"auto"`` takes the cheaper under :func:`plan`'s cost model; the two agree to
+        rounding (about 1e-6 of the output's scale in float32, 1e-14 in float64).
 
     Returns
     -------
     torch.Tensor, shape (batch, n_filters, frames)
         Complex when the kernels are complex; differentiable in ``x`` and ``kernels``.
+        Computed in ``x``'s dtype.
 
     Examples
     --------
@@ -106,14 +261,33 @@ def analysis_conv(
     x = as_batch(x)
     stride = check_int("stride", stride)
     padding = check_choice("padding", padding, PADDINGS)
-    if kernels.ndim != 2:
+    method = check_choice("method", method, METHODS)
+    if not isinstance(kernels, torch.Tensor):
+        raise TypeError(f"kernels must be a torch.Tensor, got {type(kernels).__name__}")
+    if kernels.ndim != 2 or 0 in kernels.shape:
         raise ParameterError(
-            f"kernels.shape={tuple(kernels.shape)} must be (n_filters, kernel_size)"
+            f"kernels.shape={tuple(kernels.shape)} must be (n_filters, kernel_size), both >= 1"
         )
     n_filters, kernel_size = kernels.shape
-    xe = _extend(x, kernel_size, stride, padding)[:, None, :]
-    if kernels.is_complex():
-        both = torch.cat([kernels.real, kernels.imag]).to(x.dtype)
-        y = F.conv1d(xe, both[:, None, :], stride=stride)
+    xe = _extend(x, kernel_size, stride, padding)
+    complex_kernels = kernels.is_complex()
+    real = torch.cat([kernels.real, kernels.imag]) if complex_kernels else kernels
+    real = real.to(x.dtype)
+    chosen = plan(
+        x.shape[0],
+        n_filters,
+        kernel_size,
+        x.shape[-1],
+        stride=stride,
+        padding=padding,
+        complex_kernels=complex_kernels,
+    )
+    if method == "auto":
+        method = chosen.method
+    if method == "fft":
+        y = _fft_correlate(xe, real, stride, chosen.fft_size)
+    else:
+        y = F.conv1d(xe[:, None, :], real[:, None, :], stride=stride)
+    if complex_kernels:
         return torch.complex(y[:, :n_filters], y[:, n_filters:])
-    return F.conv1d(xe, kernels.to(x.dtype)[:, None, :], stride=stride)
+    return y
