@@ -154,6 +154,7 @@ class GaborFrontend(Frontend):
     ) -> None:
         n_filters = check_int("n_filters", n_filters)
         kernel_size = check_int("kernel_size", kernel_size)
+        fmin, fmax = check_band(fmin, fmax, check_positive_float("sample_rate", sample_rate))
         kwargs.setdefault("modulus", "power")
         super().__init__(sample_rate=sample_rate, band=(fmin, fmax), **kwargs)
         self._kernel_size = kernel_size
