@@ -56,13 +56,12 @@ PADDINGS = ("same", "valid", "circular")
 #: algorithms of :func:`analysis_conv`
 METHODS = ("auto", "direct", "fft")
 
-# Cost model, in seconds per unit, calibrated with benchmarks/bench_frontends.py --calibrate
-# on 2 threads (float32). Only the ratio of the direct to the FFT costs matters for the
-# choice; the two were measured in the same process.
-_DIRECT_MAC = 40e-12  # per multiply-add of conv1d
-_FFT_FLOP = 150e-12  # per unit of 2.5 N log2 N for a real FFT of size N
-_PRODUCT = 1.5e-9  # per complex multiply-add in the Fourier domain
-_PASS = 0.3e-9  # per real sample moved (framing, cropping, padding)
+# Cost model of forward + backward (kernel gradient), seconds per unit on one thread,
+# fitted to CPU times measured with ``benchmarks/bench_frontends.py --calibrate``. Only
+# the ratio of the direct to the FFT costs matters for the choice.
+_DIRECT_MAC = 100e-12  # per multiply-add of the forward conv1d
+_FFT_FLOP = 3.2e-10  # per unit of 2.5 N log2 N for a real FFT of size N
+_PRODUCT = 1.1e-8  # per complex product in the Fourier domain (and its memory traffic)
 
 
 def as_batch(x: torch.Tensor) -> torch.Tensor:
@@ -122,7 +121,8 @@ class Plan:
     fft_size : int
         Block size F of the FFT algorithm (the cheapest under the model).
     direct_cost, fft_cost : float
-        Modelled costs (arbitrary units, comparable with each other).
+        Modelled times in seconds of forward plus backward on one thread of the machine
+        the model was fitted on (comparable with each other, not a prediction elsewhere).
     """
 
     method: str
@@ -138,8 +138,7 @@ def _fft_cost(batch: int, n_real: int, phases: int, taps: int, outputs: int, siz
     unit = 2.5 * size * math.log2(size)
     transforms = (batch * phases * blocks + n_real * phases + batch * n_real * blocks) * unit
     products = batch * n_real * phases * blocks * (size // 2 + 1)
-    moves = batch * blocks * size * (phases + n_real)
-    return _FFT_FLOP * transforms + _PRODUCT * products + _PASS * moves
+    return _FFT_FLOP * transforms + _PRODUCT * products
 
 
 def _fft_sizes(taps: int, outputs: int) -> list[int]:
@@ -167,12 +166,13 @@ def plan(
 ) -> Plan:
     r"""The algorithm and FFT block size :func:`analysis_conv` uses for a problem size.
 
-    Costs (in units calibrated on this package's benchmark) for B signals, J kernels
-    (2J real ones when complex), M output frames, stride d, :math:`K' = \lceil K/d\rceil`:
+    Modelled times of forward plus backward (fitted on this package's benchmark) for B
+    signals, J kernels (2J real ones when complex), M output frames, stride d and
+    :math:`K' = \lceil K/d\rceil` polyphase taps:
 
     .. math:: C_\text{direct} = c_1\, B J M K, \qquad
-              C_\text{fft}(F) = n_F \big[c_2 (B d + B J)\, \tfrac52 F \log_2 F
-              + c_3 B J d (F/2 + 1) + c_4 B F (d + J)\big],
+              C_\text{fft}(F) = c_2 (n_F B d + J d + n_F B J)\, \tfrac52 F \log_2 F
+              + c_3\, n_F B J d\, (F/2 + 1),
 
     with :math:`n_F = \lceil M / (F - K' + 1)\rceil` blocks; F ranges over powers of two
     from :math:`2K'` to one block holding every output.
@@ -198,30 +198,86 @@ def plan(
     return Plan(method, size, direct, costs[size])
 
 
-def _fft_correlate(xe: torch.Tensor, kernels: torch.Tensor, stride: int, size: int):
-    """Valid correlation of (B, L) with real (J, K) at a stride, by blocked FFTs."""
-    batch, length = xe.shape
-    n_kernels, kernel_size = kernels.shape
-    d = stride
-    outputs = (length - kernel_size) // d + 1
-    taps = -(-kernel_size // d)
-    # polyphase: x_r[n] = xe[n d + r], w_r[s] = w[s d + r]  (zero padded to whole phases)
-    kernels = F.pad(kernels, (0, taps * d - kernel_size))
-    w_poly = kernels.reshape(n_kernels, taps, d).transpose(1, 2)  # (J, d, K')
-    per_block = size - taps + 1
-    blocks = -(-outputs // per_block)
-    need = (blocks * per_block + taps - 1) * d
-    xe = F.pad(xe, (0, need - length)) if need > length else xe[:, :need]
-    x_poly = xe.reshape(batch, need // d, d).transpose(1, 2)  # (B, d, L')
-    segments = x_poly.unfold(-1, size, per_block)  # (B, d, blocks, F)
-    spec_x = torch.fft.rfft(segments, n=size)
-    spec_w = torch.fft.rfft(w_poly, n=size).conj()  # (J, d, F/2+1)
-    if d == 1:
-        spec_y = spec_x[:, 0, None] * spec_w[None, :, 0, None]  # (B, J, blocks, F/2+1)
-    else:
-        spec_y = torch.einsum("brnf,jrf->bjnf", spec_x, spec_w)
-    y = torch.fft.irfft(spec_y, n=size)[..., :per_block]
-    return y.reshape(batch, n_kernels, blocks * per_block)[..., :outputs]
+#: complex values per chunk of kernels in the FFT algorithm (a few MB: stays in cache)
+_CHUNK_VALUES = 1 << 20
+
+
+class _FFTCorrelation(torch.autograd.Function):
+    """Valid correlation of (B, L) with real (J, K) at a stride d, by blocked FFTs.
+
+    Forward: the polyphase signals (B, d, L/d) are cut into overlapping blocks of F
+    samples (hop P = F - K' + 1), transformed once; block n of output j is
+    irfft(sum_r X_r conj(W_jr))[:P]. Backward, from the gradient's blocks G (zero-padded
+    to F): the kernels' gradient is irfft(sum_{b,n} conj(G) X)[:K'] (a correlation of the
+    input with the gradient) and the input's is irfft(sum_j G W), overlap-added (a
+    convolution). Kernels are processed a few at a time, so that each chunk's spectra stay
+    in cache and every output sample is written once.
+    """
+
+    @staticmethod
+    def forward(ctx, xe: torch.Tensor, kernels: torch.Tensor, stride: int, size: int):
+        batch, length = xe.shape
+        n_kernels, kernel_size = kernels.shape
+        d = stride
+        outputs = (length - kernel_size) // d + 1
+        taps = -(-kernel_size // d)
+        per_block = size - taps + 1
+        blocks = -(-outputs // per_block)
+        need = (blocks * per_block + taps - 1) * d
+        # polyphase: x_r[n] = xe[n d + r], w_r[s] = w[s d + r]  (zero padded to whole phases)
+        w_poly = F.pad(kernels, (0, taps * d - kernel_size)).reshape(n_kernels, taps, d)
+        w_poly = w_poly.transpose(1, 2)  # (J, d, K')
+        x = F.pad(xe, (0, need - length)) if need > length else xe[:, :need]
+        x_poly = x.reshape(batch, need // d, d).transpose(1, 2)  # (B, d, L')
+        spec_x = torch.fft.rfft(x_poly.unfold(-1, size, per_block), n=size)  # (B, d, n, F/2+1)
+        spec_w = torch.fft.rfft(w_poly, n=size)  # (J, d, F/2+1)
+        chunk = max(1, _CHUNK_VALUES // spec_x.numel())
+        y = xe.new_empty(batch, n_kernels, blocks, per_block)
+        for j in range(0, n_kernels, chunk):
+            conj_w = spec_w[j : j + chunk].conj()
+            if d == 1:
+                spec_y = spec_x[:, 0, None] * conj_w[None, :, 0, None]
+            else:
+                spec_y = torch.einsum("brnf,jrf->bjnf", spec_x, conj_w)
+            y[:, j : j + chunk] = torch.fft.irfft(spec_y, n=size)[..., :per_block]
+        ctx.save_for_backward(spec_x, spec_w)
+        ctx.shape = (batch, length, n_kernels, kernel_size, d, outputs, taps, per_block, blocks)
+        ctx.size, ctx.chunk = size, chunk
+        return y.flatten(-2)[..., :outputs]
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: torch.Tensor):
+        spec_x, spec_w = ctx.saved_tensors
+        batch, length, n_kernels, kernel_size, d, outputs, taps, per_block, blocks = ctx.shape
+        size, chunk = ctx.size, ctx.chunk
+        want_x, want_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        spec_acc = None
+        grad_w = grad.new_empty(n_kernels, d, taps) if want_w else None
+        for j in range(0, n_kernels, chunk):
+            g = F.pad(grad[:, j : j + chunk], (0, blocks * per_block - outputs))
+            spec_g = torch.fft.rfft(g.unflatten(-1, (blocks, per_block)), n=size)  # (B, c, n, .)
+            if want_w:
+                spec = torch.einsum("bjnf,brnf->jrf", spec_g.conj(), spec_x)
+                grad_w[j : j + chunk] = torch.fft.irfft(spec, n=size)[..., :taps]
+            if want_x:
+                part = torch.einsum("bjnf,jrf->brnf", spec_g, spec_w[j : j + chunk])
+                spec_acc = part if spec_acc is None else spec_acc + part
+        grad_x = None
+        if want_x:
+            segments = torch.fft.irfft(spec_acc, n=size)  # (B, d, n, F)
+            poly_length = blocks * per_block + taps - 1
+            folded = F.fold(
+                segments.reshape(batch * d, blocks, size).transpose(1, 2),
+                output_size=(1, poly_length),
+                kernel_size=(1, size),
+                stride=(1, per_block),
+            ).reshape(batch, d, poly_length)
+            x = folded.transpose(1, 2).reshape(batch, poly_length * d)
+            grad_x = x[:, :length] if x.shape[-1] >= length else F.pad(x, (0, length - x.shape[-1]))
+        if want_w:
+            grad_w = grad_w.transpose(1, 2).reshape(n_kernels, taps * d)[:, :kernel_size]
+        return grad_x, grad_w, None, None
 
 
 def analysis_conv(
@@ -285,7 +341,7 @@ def analysis_conv(
     if method == "auto":
         method = chosen.method
     if method == "fft":
-        y = _fft_correlate(xe, real, stride, chosen.fft_size)
+        y = _FFTCorrelation.apply(xe, real, stride, chosen.fft_size)
     else:
         y = F.conv1d(xe[:, None, :], real[:, None, :], stride=stride)
     if complex_kernels:
