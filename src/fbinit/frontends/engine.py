@@ -215,9 +215,10 @@ class _FFTCorrelation(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, xe: torch.Tensor, kernels: torch.Tensor, stride: int, size: int):
+    def forward(ctx, xe: torch.Tensor, kernels: torch.Tensor, stride: int, size: int, pairs: bool):
         batch, length = xe.shape
         n_kernels, kernel_size = kernels.shape
+        q = 2 if pairs else 1  # pairs: rows 2j, 2j + 1 are the real, imaginary parts
         d = stride
         outputs = (length - kernel_size) // d + 1
         taps = -(-kernel_size // d)
@@ -231,33 +232,42 @@ class _FFTCorrelation(torch.autograd.Function):
         x_poly = x.reshape(batch, need // d, d).transpose(1, 2)  # (B, d, L')
         spec_x = torch.fft.rfft(x_poly.unfold(-1, size, per_block), n=size)  # (B, d, n, F/2+1)
         spec_w = torch.fft.rfft(w_poly, n=size)  # (J, d, F/2+1)
-        chunk = max(1, _CHUNK_VALUES // spec_x.numel())
-        y = xe.new_empty(batch, n_kernels, blocks, per_block)
+        chunk = q * max(1, _CHUNK_VALUES // (q * spec_x.numel()))
+        # output layout (B, J/q, blocks, P, q): complex pairs end up interleaved
+        y = xe.new_empty(batch, n_kernels // q, blocks, per_block, q)
         for j in range(0, n_kernels, chunk):
             conj_w = spec_w[j : j + chunk].conj()
             if d == 1:
                 spec_y = spec_x[:, 0, None] * conj_w[None, :, 0, None]
             else:
                 spec_y = torch.einsum("brnf,jrf->bjnf", spec_x, conj_w)
-            y[:, j : j + chunk] = torch.fft.irfft(spec_y, n=size)[..., :per_block]
+            part = torch.fft.irfft(spec_y, n=size)[..., :per_block]
+            part = part.unflatten(1, (-1, q)).permute(0, 1, 3, 4, 2)
+            y[:, j // q : (j + chunk) // q] = part
         ctx.save_for_backward(spec_x, spec_w)
         ctx.shape = (batch, length, n_kernels, kernel_size, d, outputs, taps, per_block, blocks)
-        ctx.size, ctx.chunk = size, chunk
-        return y.flatten(-2)[..., :outputs]
+        ctx.size, ctx.chunk, ctx.q = size, chunk, q
+        y = y.flatten(2, 3)[:, :, :outputs]
+        return y if pairs else y[..., 0]
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad: torch.Tensor):
         spec_x, spec_w = ctx.saved_tensors
         batch, length, n_kernels, kernel_size, d, outputs, taps, per_block, blocks = ctx.shape
-        size, chunk = ctx.size, ctx.chunk
+        size, chunk, q = ctx.size, ctx.chunk, ctx.q
         want_x, want_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        grad = grad if q == 2 else grad[..., None]  # (B, J/q, M, q)
         spec_acc = None
         grad_w = grad.new_empty(n_kernels, d, taps) if want_w else None
         for j in range(0, n_kernels, chunk):
-            g = F.pad(grad[:, j : j + chunk], (0, blocks * per_block - outputs))
+            g = grad[:, j // q : (j + chunk) // q].transpose(2, 3).flatten(1, 2)  # (B, c, M)
+            g = F.pad(g, (0, blocks * per_block - outputs))
             spec_g = torch.fft.rfft(g.unflatten(-1, (blocks, per_block)), n=size)  # (B, c, n, .)
-            if want_w:
+            if want_w and d == 1:  # a product and a sum stay in cache (einsum would permute)
+                spec = (spec_g * spec_x.conj()).sum(dim=(0, 2)).conj()[:, None]
+                grad_w[j : j + chunk] = torch.fft.irfft(spec, n=size)[..., :taps]
+            elif want_w:
                 spec = torch.einsum("bjnf,brnf->jrf", spec_g.conj(), spec_x)
                 grad_w[j : j + chunk] = torch.fft.irfft(spec, n=size)[..., :taps]
             if want_x:
@@ -277,7 +287,7 @@ class _FFTCorrelation(torch.autograd.Function):
             grad_x = x[:, :length] if x.shape[-1] >= length else F.pad(x, (0, length - x.shape[-1]))
         if want_w:
             grad_w = grad_w.transpose(1, 2).reshape(n_kernels, taps * d)[:, :kernel_size]
-        return grad_x, grad_w, None, None
+        return grad_x, grad_w, None, None, None
 
 
 def analysis_conv(
@@ -327,8 +337,6 @@ def analysis_conv(
     n_filters, kernel_size = kernels.shape
     xe = _extend(x, kernel_size, stride, padding)
     complex_kernels = kernels.is_complex()
-    real = torch.cat([kernels.real, kernels.imag]) if complex_kernels else kernels
-    real = real.to(x.dtype)
     chosen = plan(
         x.shape[0],
         n_filters,
@@ -341,9 +349,14 @@ def analysis_conv(
     if method == "auto":
         method = chosen.method
     if method == "fft":
-        y = _FFTCorrelation.apply(xe, real, stride, chosen.fft_size)
-    else:
-        y = F.conv1d(xe[:, None, :], real[:, None, :], stride=stride)
+        # complex kernels as interleaved (real, imaginary) rows; the output's last axis
+        # holds the pairs, so it is viewed as complex without a copy
+        real = torch.view_as_real(kernels).transpose(1, 2) if complex_kernels else kernels
+        real = real.reshape(-1, kernel_size).to(x.dtype)
+        y = _FFTCorrelation.apply(xe, real, stride, chosen.fft_size, complex_kernels)
+        return torch.view_as_complex(y) if complex_kernels else y
+    real = torch.cat([kernels.real, kernels.imag]) if complex_kernels else kernels
+    y = F.conv1d(xe[:, None, :], real.to(x.dtype)[:, None, :], stride=stride)
     if complex_kernels:
         return torch.complex(y[:, :n_filters], y[:, n_filters:])
     return y

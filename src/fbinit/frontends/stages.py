@@ -47,7 +47,8 @@ def modulus(y: torch.Tensor, kind: str) -> torch.Tensor:
     gradient is finite everywhere; ``"abs"`` has the usual zero subgradient at 0 (no NaN).
     """
     kind = check_choice("modulus", kind, MODULI)
-    power = y.real.square() + y.imag.square() if y.is_complex() else y.square()
+    # from the (real, imaginary) view: its backward writes one real tensor, no complex zeros
+    power = torch.view_as_real(y).square().sum(-1) if y.is_complex() else y.square()
     if kind == "power":
         return power
     # |y| with a gradient of 0 (not NaN) where y = 0
