@@ -15,6 +15,9 @@ faithful plain-PyTorch LEAF written here as the naive baseline (direct complex c
 Gaussian pooling, PCEN with a loop over frames). Also timed: the PCEN smoother as a loop
 over frames versus fbinit's block scan.
 
+Each row reports the median wall time and the median CPU time of the process (all
+threads): on a loaded machine the CPU time is the steadier measure of the work done.
+
 Run: ``.venv/bin/python benchmarks/bench_frontends.py [--repeat 7] [--out DIR]``; with
 ``--out`` the table is also written as ``frontends_speed.csv`` and ``frontends_speed.md``.
 ``--calibrate`` instead times the two algorithms of the convolution engine and prints the
@@ -23,23 +26,29 @@ per-unit costs of its cost model (``fbinit.frontends.engine``).
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
-import math
-import platform
-import statistics
-import time
-from collections.abc import Callable
-from pathlib import Path
+import os
 
-import librosa
-import torch
-import torch.nn.functional as F
+# OpenMP threads that spin while waiting for work make torch many times slower on a busy
+# machine (see analysis/paper_figures.py); set before torch is imported, unless the user did.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from fbinit._io import atomic_write_text, write_csv
-from fbinit.frontends import GaborFrontend, registry
-from fbinit.frontends.engine import _fft_cost, _fft_sizes, analysis_conv, plan
-from fbinit.frontends.stages import ema
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import librosa  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from fbinit._io import atomic_write_text, write_csv  # noqa: E402
+from fbinit.frontends import GaborFrontend, registry  # noqa: E402
+from fbinit.frontends.engine import _fft_cost, _fft_sizes, analysis_conv, plan  # noqa: E402
+from fbinit.frontends.stages import ema  # noqa: E402
 
 SAMPLE_RATE = 16000
 
@@ -148,20 +157,26 @@ def _peers() -> dict[str, Callable[[], torch.nn.Module]]:
     return peers
 
 
-def median_time(fn: Callable[[], object], repeat: int, warmup: int = 2) -> float:
-    """Median wall time of ``fn`` over ``repeat`` runs after ``warmup`` runs."""
+def median_time(
+    fn: Callable[[], object],
+    repeat: int,
+    warmup: int = 2,
+    clock: Callable[[], float] = time.perf_counter,
+) -> float:
+    """Median time of ``fn`` on ``clock`` over ``repeat`` runs after ``warmup`` runs."""
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times)
 
 
-def time_module(module: torch.nn.Module, x: torch.Tensor, repeat: int) -> tuple[float, int]:
-    """Median time of forward + backward of .sum(); the parameter count."""
+def time_module(module: torch.nn.Module, x: torch.Tensor, repeat: int) -> tuple[float, float, int]:
+    """Median wall and CPU (all threads) times of forward + backward of .sum(); the
+    parameter count."""
     params = [p for p in module.parameters() if p.requires_grad]
     inputs = x.detach().clone().requires_grad_(not params)
 
@@ -170,7 +185,9 @@ def time_module(module: torch.nn.Module, x: torch.Tensor, repeat: int) -> tuple[
         inputs.grad = None
         module(inputs).sum().backward()
 
-    return median_time(step, repeat), sum(p.numel() for p in params)
+    wall = median_time(step, repeat)
+    cpu = median_time(step, repeat, warmup=0, clock=time.process_time)
+    return wall, cpu, sum(p.numel() for p in params)
 
 
 def calibrate(repeat: int) -> None:
@@ -208,7 +225,7 @@ def main() -> None:
         calibrate(args.repeat)
         return
     x = 0.1 * torch.randn(8, SAMPLE_RATE)
-    rows: list[tuple[str, float, int]] = []
+    rows: list[tuple[str, float, float, int]] = []
     mel_name = "mel" if "mel" in registry.names() else "torch.stft + mel matmul (reference)"
     candidates: dict[str, Callable[[], torch.nn.Module]] = {}
     candidates["torch.stft + mel matmul (reference)"] = MelReference
@@ -216,9 +233,9 @@ def main() -> None:
         candidates[name] = lambda name=name: registry.create(name)
     candidates.update(_peers())
     for name, factory in candidates.items():
-        seconds, n_params = time_module(factory(), x, args.repeat)
-        rows.append((name, seconds, n_params))
-        print(f"{name:40s} {seconds * 1e3:9.1f} ms", flush=True)
+        seconds, cpu, n_params = time_module(factory(), x, args.repeat)
+        rows.append((name, seconds, cpu, n_params))
+        print(f"{name:40s} {seconds * 1e3:9.1f} ms wall {cpu * 1e3:9.1f} ms CPU", flush=True)
     # the PCEN smoother: a loop over frames versus the block scan (forward + backward)
     frames = torch.rand(8, 40, 100)
     smooth = torch.full((40,), 0.04, requires_grad=True)
@@ -232,10 +249,14 @@ def main() -> None:
 
     t_loop = median_time(loop, args.repeat)
     t_scan = median_time(lambda: ema(frames, smooth).sum().backward(), args.repeat)
-    mel_time = dict((n, s) for n, s, _ in rows)[mel_name]
-    header = ("frontend", "ms", "ratio to mel", "parameters")
-    table = [(n, round(s * 1e3, 2), round(s / mel_time, 2), p) for n, s, p in rows]
-    times = dict((n, s) for n, s, _ in rows)
+    times = {n: s for n, s, _, _ in rows}
+    cpu_times = {n: c for n, _, c, _ in rows}
+    mel_time, mel_cpu = times[mel_name], cpu_times[mel_name]
+    header = ("frontend", "wall ms", "ratio to mel", "CPU ms", "CPU ratio to mel", "parameters")
+    table = [
+        (n, round(s * 1e3, 2), round(s / mel_time, 2), round(c * 1e3, 2), round(c / mel_cpu, 2), p)
+        for n, s, c, p in rows
+    ]
     machine = (
         f"{platform.processor() or platform.machine()}, {args.threads} threads, "
         f"torch {torch.__version__}, {platform.python_version()}"
@@ -245,17 +266,23 @@ def main() -> None:
         f"after warm-up; ratio to `{mel_name}`. Machine: {machine}.",
         "",
         "| " + " | ".join(header) + " |",
-        "|---|---:|---:|---:|",
-        *(f"| {n} | {ms:.1f} | {r:.2f} | {p} |" for n, ms, r, p in table),
+        "|---|---:|---:|---:|---:|---:|",
+        *(
+            f"| {n} | {ms:.1f} | {r:.2f} | {c:.1f} | {rc:.2f} | {p} |"
+            for n, ms, r, c, rc, p in table
+        ),
         "",
-        f"- LEAF preset: {times['leaf'] / mel_time:.2f} x mel (target <= 3); the plain "
-        f"PyTorch LEAF: {times['plain PyTorch LEAF (naive)'] / mel_time:.1f} x mel.",
+        f"- LEAF preset: {times['leaf'] / mel_time:.2f} x mel wall, "
+        f"{cpu_times['leaf'] / mel_cpu:.2f} x CPU (target <= 3); the plain PyTorch LEAF: "
+        f"{times['plain PyTorch LEAF (naive)'] / mel_time:.1f} x wall, "
+        f"{cpu_times['plain PyTorch LEAF (naive)'] / mel_cpu:.1f} x CPU.",
     ]
     sinc_peer = "asteroid ParamSincFB(80, 251, 1)"
     if sinc_peer in times:
         lines.append(
             f"- SincNet preset: {times[sinc_peer] / times['sincnet']:.1f} x faster than "
-            f"{sinc_peer} (target >= 5)."
+            f"{sinc_peer} wall, {cpu_times[sinc_peer] / cpu_times['sincnet']:.1f} x CPU "
+            "(target >= 5)."
         )
     lines.append(
         f"- PCEN smoother, 8 x 40 x 100 frames: loop {t_loop * 1e3:.2f} ms, block scan "

@@ -216,3 +216,9 @@ def test_stage_errors_name_the_rule():
         PCEN(1)([[1.0]])
     with pytest.raises(ParameterError, match=r"offset=-1.0 must be a finite number >= 0"):
         LogCompression(offset=-1.0)
+
+
+def test_power_modulus_gradcheck_for_complex_inputs():
+    y = torch.randn(2, 3, 5, dtype=torch.complex128, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda y: modulus(y, "power"), (y,))
+    assert torch.autograd.gradcheck(lambda y: modulus(y, "abs"), (y,))

@@ -261,13 +261,13 @@ class _FFTCorrelation(torch.autograd.Function):
         spec_acc = None
         grad_w = grad.new_empty(n_kernels, d, taps) if want_w else None
         for j in range(0, n_kernels, chunk):
-            g = grad[:, j // q : (j + chunk) // q].transpose(2, 3).flatten(1, 2)  # (B, c, M)
-            g = F.pad(g, (0, blocks * per_block - outputs))
-            spec_g = torch.fft.rfft(g.unflatten(-1, (blocks, per_block)), n=size)  # (B, c, n, .)
-            if want_w and d == 1:  # a product and a sum stay in cache (einsum would permute)
-                spec = (spec_g * spec_x.conj()).sum(dim=(0, 2)).conj()[:, None]
-                grad_w[j : j + chunk] = torch.fft.irfft(spec, n=size)[..., :taps]
-            elif want_w:
+            # the chunk's gradient as (B, c, blocks, P), zero past the last output: one copy
+            part = grad[:, j // q : (j + chunk) // q].transpose(2, 3)  # (B, c/q, q, M)
+            g = grad.new_empty(batch, part.shape[1], q, blocks * per_block)
+            g[..., :outputs] = part
+            g[..., outputs:] = 0
+            spec_g = torch.fft.rfft(g.flatten(1, 2).unflatten(-1, (blocks, per_block)), n=size)
+            if want_w:
                 spec = torch.einsum("bjnf,brnf->jrf", spec_g.conj(), spec_x)
                 grad_w[j : j + chunk] = torch.fft.irfft(spec, n=size)[..., :taps]
             if want_x:

@@ -40,6 +40,21 @@ MODULI = ("abs", "power")
 POOL_PADDINGS = ("same", "valid")
 
 
+class _SquaredModulus(torch.autograd.Function):
+    """|y|^2 of a complex tensor from its (real, imaginary) view, in one fused pass each way."""
+
+    @staticmethod
+    def forward(ctx, y: torch.Tensor) -> torch.Tensor:
+        v = torch.view_as_real(y.resolve_conj())
+        ctx.save_for_backward(v)
+        return torch.addcmul(v[..., 0] * v[..., 0], v[..., 1], v[..., 1])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (v,) = ctx.saved_tensors
+        return torch.view_as_complex(v * (2 * grad).unsqueeze(-1))
+
+
 def modulus(y: torch.Tensor, kind: str) -> torch.Tensor:
     r"""``"power"``: :math:`|y|^2`; ``"abs"``: :math:`|y|`.
 
@@ -47,8 +62,7 @@ def modulus(y: torch.Tensor, kind: str) -> torch.Tensor:
     gradient is finite everywhere; ``"abs"`` has the usual zero subgradient at 0 (no NaN).
     """
     kind = check_choice("modulus", kind, MODULI)
-    # from the (real, imaginary) view: its backward writes one real tensor, no complex zeros
-    power = torch.view_as_real(y).square().sum(-1) if y.is_complex() else y.square()
+    power = _SquaredModulus.apply(y) if y.is_complex() else y.square()
     if kind == "power":
         return power
     # |y| with a gradient of 0 (not NaN) where y = 0
@@ -299,7 +313,7 @@ def _recurrence(u: torch.Tensor, r: torch.Tensor, init: torch.Tensor, block: int
     return s.flatten(-2)[..., :length]
 
 
-def ema(x: torch.Tensor, smooth: torch.Tensor, *, block: int = 32) -> torch.Tensor:
+def ema(x: torch.Tensor, smooth: torch.Tensor, *, block: int = 128) -> torch.Tensor:
     r"""Exponential moving average over frames, per channel, started at the first frame.
 
     .. math:: s_t = w\, x_t + (1 - w)\, s_{t-1}, \qquad s_{-1} = x_0
