@@ -313,7 +313,7 @@ def _recurrence(u: torch.Tensor, r: torch.Tensor, init: torch.Tensor, block: int
     return s.flatten(-2)[..., :length]
 
 
-def ema(x: torch.Tensor, smooth: torch.Tensor, *, block: int = 128) -> torch.Tensor:
+def ema(x: torch.Tensor, smooth: torch.Tensor, *, block: int = 32) -> torch.Tensor:
     r"""Exponential moving average over frames, per channel, started at the first frame.
 
     .. math:: s_t = w\, x_t + (1 - w)\, s_{t-1}, \qquad s_{-1} = x_0
