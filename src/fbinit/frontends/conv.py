@@ -12,20 +12,12 @@ from fbinit.banks.random import gaussian
 from fbinit.errors import ParameterError
 from fbinit.filterbank import as_filterbank
 from fbinit.frontends.base import Frontend
-from fbinit.frontends.stages import FIRPooling, LogCompression
+from fbinit.frontends.stages import FIRPooling, LogCompression, store_tensor
 
 __all__ = ["INITS", "ConvFrontend"]
 
 #: initialisations of :class:`ConvFrontend`
 INITS = ("gaussian", "kaiming")
-
-
-def _store_taps(module: torch.nn.Module, name: str, value: torch.Tensor, learnable: bool) -> None:
-    value = value.to(torch.get_default_dtype()).contiguous()
-    if learnable:
-        module.register_parameter(name, torch.nn.Parameter(value))
-    else:
-        module.register_buffer(name, value)
 
 
 class ConvFrontend(Frontend):
@@ -98,7 +90,7 @@ class ConvFrontend(Frontend):
             torch.nn.init.kaiming_uniform_(weights, a=math.sqrt(5), generator=generator)
             weights = weights[:, 0]
         self.init = init
-        _store_taps(self, "weight", weights, learnable)
+        store_tensor(self, "weight", weights, learnable)
         self.register_buffer("weight_imag", None)  # the imaginary part of a complex bank
 
     @classmethod
@@ -159,7 +151,7 @@ class ConvFrontend(Frontend):
             frontend.weight.copy_(fb.weights.real)
         if fb.is_complex:
             del frontend.weight_imag
-            _store_taps(frontend, "weight_imag", fb.weights.imag, learnable)
+            store_tensor(frontend, "weight_imag", fb.weights.imag, learnable)
         return frontend
 
     @classmethod

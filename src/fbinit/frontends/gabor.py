@@ -13,7 +13,7 @@ from fbinit.banks._fir import check_band
 from fbinit.banks.gabor import gabor_impulse_responses
 from fbinit.errors import ParameterError
 from fbinit.frontends.base import Frontend
-from fbinit.frontends.stages import PCEN, GaussianLowpass
+from fbinit.frontends.stages import PCEN, GaussianLowpass, store_tensor
 
 __all__ = ["GaborFrontend", "leaf_mel_parameters"]
 
@@ -161,13 +161,8 @@ class GaborFrontend(Frontend):
         eta, sigma = leaf_mel_parameters(
             n_filters, sample_rate=self.sample_rate, fmin=fmin, fmax=fmax, n_fft=n_fft
         )
-        dtype = torch.get_default_dtype()
-        for name, value in (("center_frequency", eta), ("sigma", sigma)):
-            tensor = torch.from_numpy(value).to(dtype)
-            if learnable:
-                self.register_parameter(name, torch.nn.Parameter(tensor))
-            else:
-                self.register_buffer(name, tensor)
+        store_tensor(self, "center_frequency", torch.from_numpy(eta), learnable)
+        store_tensor(self, "sigma", torch.from_numpy(sigma), learnable)
 
     @classmethod
     def leaf(cls, *, learnable: bool = True) -> GaborFrontend:

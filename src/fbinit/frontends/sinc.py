@@ -12,6 +12,7 @@ from fbinit._validate import check_choice, check_int, check_positive_float
 from fbinit.banks.sinc import sinc_impulse_responses
 from fbinit.errors import ParameterError
 from fbinit.frontends.base import Frontend
+from fbinit.frontends.stages import store_tensor
 
 __all__ = ["GAINS", "SincFrontend"]
 
@@ -111,13 +112,8 @@ class SincFrontend(Frontend):
             )
         self._kernel_size = kernel_size
         edges = librosa.mel_frequencies(n_filters + 1, fmin=fmin, fmax=top, htk=True)
-        dtype = torch.get_default_dtype()
-        for name, value in (("low_hz", edges[:-1]), ("band_hz", np.diff(edges))):
-            tensor = torch.from_numpy(np.asarray(value, dtype=np.float64)).to(dtype)
-            if learnable:
-                self.register_parameter(name, torch.nn.Parameter(tensor))
-            else:
-                self.register_buffer(name, tensor)
+        store_tensor(self, "low_hz", torch.from_numpy(edges[:-1].copy()), learnable)
+        store_tensor(self, "band_hz", torch.from_numpy(np.diff(edges)), learnable)
 
     @classmethod
     def sincnet(cls, *, learnable: bool = True) -> SincFrontend:

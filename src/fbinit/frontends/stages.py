@@ -32,6 +32,7 @@ __all__ = [
     "ema",
     "gaussian_lowpass_windows",
     "modulus",
+    "store_tensor",
 ]
 
 #: moduli a frontend can apply to its (real or complex) analysis coefficients
@@ -139,8 +140,9 @@ class LogCompression(torch.nn.Module):
         return f"floor={self.floor:g}, offset={self.offset:g}"
 
 
-def _store(module: torch.nn.Module, name: str, value: torch.Tensor, learnable: bool) -> None:
-    """Register ``value`` as a parameter (learnable) or a buffer (fixed)."""
+def store_tensor(module: torch.nn.Module, name: str, value: torch.Tensor, learnable: bool) -> None:
+    """Register ``value`` (in the default dtype) as a parameter, or as a buffer if fixed."""
+    value = value.to(torch.get_default_dtype()).contiguous()
     if learnable:
         module.register_parameter(name, torch.nn.Parameter(value))
     else:
@@ -225,7 +227,7 @@ class GaussianLowpass(torch.nn.Module):
         self.stride = check_int("stride", stride)
         self.padding = check_choice("padding", padding, POOL_PADDINGS)
         init = check_positive_float("init", init)
-        _store(self, "sigma", torch.full((self.n_channels,), init), learnable)
+        store_tensor(self, "sigma", torch.full((self.n_channels,), init), learnable)
 
     def windows(self) -> torch.Tensor:
         """The pooling windows, shape (n_channels, kernel_size)."""
@@ -282,7 +284,7 @@ class FIRPooling(torch.nn.Module):
                 f"window.shape={tuple(window.shape)} must be (kernel_size,) or "
                 f"(n_channels={self.n_channels}, kernel_size), real"
             )
-        _store(self, "taps", window.clone().float(), learnable)
+        store_tensor(self, "taps", window.clone().float(), learnable)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         return channel_conv(y, self.taps, stride=self.stride, padding=self.padding)
@@ -400,7 +402,7 @@ class PCEN(torch.nn.Module):
         for name, value in (("alpha", alpha), ("smooth", smooth), ("delta", delta), ("root", root)):
             value = check_positive_float(name, value)
             initial = torch.full((self.n_channels,), math.log(value))
-            _store(self, f"log_{name}", initial, learnable)
+            store_tensor(self, f"log_{name}", initial, learnable)
 
     def parameters_clamped(self) -> dict[str, torch.Tensor]:
         """The effective alpha, smooth, delta and root, each of shape (n_channels,)."""
