@@ -47,7 +47,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from fbinit._io import atomic_write_text, write_csv  # noqa: E402
 from fbinit.frontends import GaborFrontend, registry  # noqa: E402
-from fbinit.frontends.engine import _fft_cost, _fft_sizes, analysis_conv, plan  # noqa: E402
+from fbinit.frontends.engine import analysis_conv, plan  # noqa: E402
 from fbinit.frontends.stages import ema  # noqa: E402
 
 SAMPLE_RATE = 16000
@@ -191,24 +191,24 @@ def time_module(module: torch.nn.Module, x: torch.Tensor, repeat: int) -> tuple[
 
 
 def calibrate(repeat: int) -> None:
-    """Time direct and FFT convolutions and print the model's per-unit costs."""
+    """Time the engine's two algorithms (forward + kernel gradient, CPU time) beside the
+    cost model's predictions, on problem sizes around the frontends' (fit on one thread:
+    ``--threads 1``)."""
     x = torch.randn(8, 16000)
     for n_kernels, kernel_size, stride in ((80, 401, 1), (80, 251, 1), (40, 64, 1), (80, 401, 4)):
-        w = torch.randn(n_kernels, kernel_size)
+        w = torch.randn(n_kernels, kernel_size, requires_grad=True)
         p = plan(8, n_kernels, kernel_size, 16000, stride=stride)
-        direct = median_time(
-            lambda w=w, s=stride: analysis_conv(x, w, stride=s, method="direct"), repeat
-        )
-        fft = median_time(lambda w=w, s=stride: analysis_conv(x, w, stride=s, method="fft"), repeat)
-        macs = 8 * n_kernels * (16000 // stride) * kernel_size
-        taps = -(-kernel_size // stride)
-        sizes = _fft_sizes(taps, 16000 // stride)
+        measured = {}
+        for method in ("direct", "fft"):
+
+            def step(method: str = method, w: torch.Tensor = w, stride: int = stride) -> None:
+                analysis_conv(x, w, stride=stride, method=method).sum().backward()
+
+            measured[method] = median_time(step, repeat, clock=time.process_time)
         print(
-            f"J={n_kernels} K={kernel_size} d={stride}: direct {direct * 1e3:.1f} ms "
-            f"({direct / macs * 1e12:.1f} ps/MAC), fft {fft * 1e3:.1f} ms at F={p.fft_size} "
-            f"(model {p.fft_cost * 1e3:.1f} ms, direct model {p.direct_cost * 1e3:.1f} ms; "
-            f"sizes tried {sizes[0]}..{sizes[-1]}, model at F: "
-            f"{_fft_cost(8, n_kernels, stride, taps, 16000 // stride, p.fft_size) * 1e3:.1f} ms)"
+            f"J={n_kernels} K={kernel_size} d={stride}: direct {measured['direct'] * 1e3:.1f} ms "
+            f"(model {p.direct_cost * 1e3:.1f}), fft {measured['fft'] * 1e3:.1f} ms at "
+            f"F={p.fft_size} (model {p.fft_cost * 1e3:.1f}); chosen: {p.method}"
         )
 
 

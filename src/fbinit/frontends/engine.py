@@ -57,7 +57,7 @@ PADDINGS = ("same", "valid", "circular")
 METHODS = ("auto", "direct", "fft")
 
 # Cost model of forward + backward (kernel gradient), seconds per unit on one thread,
-# fitted to CPU times measured with ``benchmarks/bench_frontends.py --calibrate``. Only
+# fitted to CPU times measured with ``bench_frontends.py --calibrate --threads 1``. Only
 # the ratio of the direct to the FFT costs matters for the choice.
 _DIRECT_MAC = 100e-12  # per multiply-add of the forward conv1d
 _FFT_FLOP = 3.2e-10  # per unit of 2.5 N log2 N for a real FFT of size N
