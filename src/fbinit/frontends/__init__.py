@@ -1,11 +1,36 @@
 """Audio frontends as ``torch.nn.Module``: one analysis convolution, then optional stages.
 
 Every frontend has ``impulse_responses()``, ``stride``, ``sample_rate`` and ``band``, so the
-analysis functions of fbinit and ``fbinit report`` accept it as it is.
+analysis functions of fbinit and ``fbinit report`` accept it as it is. Every registered
+frontend and preset is listed in :mod:`fbinit.frontends.registry`.
 """
 
 from fbinit.frontends.base import Frontend
-from fbinit.frontends.engine import analysis_conv
-from fbinit.frontends.stages import LogCompression, modulus
+from fbinit.frontends.conv import ConvFrontend
+from fbinit.frontends.engine import analysis_conv, plan
+from fbinit.frontends.gabor import GaborFrontend, leaf_mel_parameters
+from fbinit.frontends.sinc import SincFrontend
+from fbinit.frontends.stages import (
+    PCEN,
+    FIRPooling,
+    GaussianLowpass,
+    LogCompression,
+    ema,
+    modulus,
+)
 
-__all__ = ["Frontend", "LogCompression", "analysis_conv", "modulus"]
+__all__ = [
+    "PCEN",
+    "ConvFrontend",
+    "FIRPooling",
+    "Frontend",
+    "GaborFrontend",
+    "GaussianLowpass",
+    "LogCompression",
+    "SincFrontend",
+    "analysis_conv",
+    "ema",
+    "leaf_mel_parameters",
+    "modulus",
+    "plan",
+]

@@ -24,7 +24,7 @@ import torch
 from fbinit._validate import check_choice, check_positive_float
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank, _check_stride, as_filterbank
-from fbinit.frontends.engine import PADDINGS, analysis_conv
+from fbinit.frontends.engine import METHODS, PADDINGS, analysis_conv
 from fbinit.frontends.stages import MODULI, LogCompression, modulus
 
 __all__ = ["Frontend"]
@@ -55,6 +55,9 @@ class Frontend(torch.nn.Module):
         Floor of the ``"log"`` compression.
     band : (fmin, fmax) in Hz, optional
         Band the frontend is designed to cover (for in-band condition numbers).
+    method : {"auto", "direct", "fft"}
+        Algorithm of the analysis convolution (see :func:`~fbinit.frontends.engine.plan`);
+        every choice gives the same output to rounding.
     """
 
     def __init__(
@@ -69,8 +72,10 @@ class Frontend(torch.nn.Module):
         compression: str | torch.nn.Module | None = None,
         log_floor: float = 1e-6,
         band: tuple[float, float] | None = None,
+        method: str = "auto",
     ) -> None:
         super().__init__()
+        self.method = check_choice("method", method, METHODS)
         self.sample_rate = check_positive_float("sample_rate", sample_rate)
         self.stride = _check_stride(stride, 1)
         self.padding = check_choice("padding", padding, PADDINGS)
@@ -78,6 +83,10 @@ class Frontend(torch.nn.Module):
         if projection is not None:
             if self.modulus is None:
                 raise ParameterError("projection needs a modulus ('abs' or 'power'), got None")
+            if not isinstance(projection, torch.Tensor):
+                raise TypeError(
+                    f"projection must be a torch.Tensor, got {type(projection).__name__}"
+                )
             if projection.ndim != 2 or bool((projection < 0).any()):
                 raise ParameterError(
                     "projection must be a nonnegative matrix of shape (n_filters, n_atoms)"
@@ -119,7 +128,13 @@ class Frontend(torch.nn.Module):
 
     def analyze(self, x: torch.Tensor) -> torch.Tensor:
         """The analysis coefficients, shape (batch, n_atoms, frames), complex for complex atoms."""
-        return analysis_conv(x, self.impulse_responses(), stride=self.stride, padding=self.padding)
+        return analysis_conv(
+            x,
+            self.impulse_responses(),
+            stride=self.stride,
+            padding=self.padding,
+            method=self.method,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Features of shape (batch, n_filters, frames) from (batch, time) or (batch, 1, time)."""
