@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from fbinit import ParameterError
+from fbinit import ParameterError, condition_number, frame_bounds
 from fbinit.banks import gabor, sinc
 from fbinit.frontends import ConvFrontend, FIRPooling, LogCompression
 
@@ -31,6 +31,19 @@ def test_kaiming_init_is_pytorch_conv1d_default():
     torch.testing.assert_close(frontend.weight, conv.weight[:, 0].detach())
     bound = 1 / math.sqrt(33)  # U(-1/sqrt(T), 1/sqrt(T)), variance 1/(3T)
     assert float(frontend.weight.detach().abs().max()) <= bound
+
+
+@pytest.mark.parametrize("stride", [1, 4])
+def test_tight_init_is_a_tight_frame_at_its_stride(stride):
+    gauss = ConvFrontend(16, 32, stride=stride, seed=3)
+    tight = ConvFrontend(16, 32, stride=stride, init="tight", tight_tol=1e-3, seed=3)
+    assert tight.impulse_responses().shape == (16, 32) and tight.stride == stride
+    kappa = float(condition_number(tight, n_fft=256))
+    assert kappa <= 1.001 < float(condition_number(gauss, n_fft=256))
+    # still nearly tight on a finer grid, and energy preserving (mean eigenvalue 1)
+    assert float(condition_number(tight, n_fft=4096)) < 1.01
+    A, B = frame_bounds(tight, n_fft=256)
+    assert 0.99 < float(A) <= 1.0 <= float(B) < 1.01
 
 
 @pytest.mark.parametrize("complex_bank", [False, True])
@@ -83,8 +96,10 @@ def test_td_filterbank_setting():
 
 
 def test_conv_frontend_errors_name_the_rule():
-    with pytest.raises(ParameterError, match=r"init='tight' must be one of 'gaussian', 'kaiming'"):
-        ConvFrontend(4, 8, init="tight")
+    with pytest.raises(ParameterError, match=r"init='xavier' must be one of 'gaussian', 'kaiming'"):
+        ConvFrontend(4, 8, init="xavier")
+    with pytest.raises(ParameterError, match=r"n_filters=3 must be >= stride=4 for init='tight'"):
+        ConvFrontend(3, 8, stride=4, init="tight")
     with pytest.raises(ParameterError, match=r"seed and generator must not be given together"):
         ConvFrontend(4, 8, init="kaiming", seed=1, generator=torch.Generator())
     with pytest.raises(ParameterError, match=r"n_filters=0 must be an integer >= 1"):

@@ -17,7 +17,22 @@ from fbinit.frontends.stages import FIRPooling, LogCompression, store_tensor
 __all__ = ["INITS", "ConvFrontend"]
 
 #: initialisations of :class:`ConvFrontend`
-INITS = ("gaussian", "kaiming")
+INITS = ("gaussian", "kaiming", "tight")
+
+
+def _tight(weights: torch.Tensor, stride: int, tol: float, n_fft: int | None) -> torch.Tensor:
+    """Tighten a Gaussian draw at ``stride`` (see ConvFrontend's ``init="tight"``)."""
+    from fbinit.tight import tighten
+
+    n_filters, kernel_size = weights.shape
+    if n_filters < stride:
+        raise ParameterError(
+            f"n_filters={n_filters} must be >= stride={stride} for init='tight' (fewer "
+            "filters than the stride give a singular frame, which no FIR bank makes tight)"
+        )
+    if n_fft is None:
+        n_fft = stride * -(-max(1024, 4 * kernel_size) // stride)
+    return tighten(weights, n_fft=n_fft, stride=stride, tol=tol).bank.weights
 
 
 class ConvFrontend(Frontend):
@@ -31,12 +46,21 @@ class ConvFrontend(Frontend):
         Number of taps T.
     stride : int >= 1
         Hop of the analysis convolution.
-    init : {"gaussian", "kaiming"}
+    init : {"gaussian", "kaiming", "tight"}
         ``"gaussian"``: i.i.d. :math:`\mathcal N(0, \sigma^2)` taps with
         :math:`\sigma^2 = 1/(J T)`, so that the expected Littlewood-Paley sum is 1 (energy
         preserving, :func:`fbinit.banks.gaussian`); ``"kaiming"``: PyTorch's ``Conv1d``
         default, :math:`\mathcal U(-1/\sqrt T, 1/\sqrt T)` (variance :math:`1/(3T)`, an
-        expected Littlewood-Paley sum of J/3).
+        expected Littlewood-Paley sum of J/3); ``"tight"``: the Gaussian draw tightened
+        at this stride by :func:`fbinit.tight.tighten` (kernel size kept, kappa <= 1 +
+        ``tight_tol`` on signals of ``tight_n_fft`` samples, mean frame-operator
+        eigenvalue 1). A bank with fewer filters than its stride cannot be a frame: it is
+        refused.
+    tight_tol : float > 0
+        Tolerance of the ``"tight"`` initialisation.
+    tight_n_fft : int, optional
+        Signal length of the ``"tight"`` initialisation: a multiple of ``stride``, at least
+        ``kernel_size`` (default: the smallest multiple of the stride >= max(1024, 4 T)).
     seed : int >= 0, optional
         Seed of a fresh generator (default 0 when ``generator`` is not given).
     generator : torch.Generator, optional
@@ -69,6 +93,8 @@ class ConvFrontend(Frontend):
         *,
         stride: int = 1,
         init: str = "gaussian",
+        tight_tol: float = 1e-2,
+        tight_n_fft: int | None = None,
         seed: int | None = None,
         generator: torch.Generator | None = None,
         learnable: bool = True,
@@ -79,8 +105,10 @@ class ConvFrontend(Frontend):
         kernel_size = check_int("kernel_size", kernel_size)
         init = check_choice("init", init, INITS)
         super().__init__(sample_rate=sample_rate, stride=stride, **kwargs)
-        if init == "gaussian":
+        if init in ("gaussian", "tight"):
             weights = gaussian(n_filters, kernel_size, seed=seed, generator=generator).weights
+            if init == "tight":
+                weights = _tight(weights, self.stride, tight_tol, tight_n_fft)
         else:
             if seed is not None and generator is not None:
                 raise ParameterError("seed and generator must not be given together")

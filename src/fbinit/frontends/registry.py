@@ -51,6 +51,7 @@ def create(name: str) -> Frontend:
 
 register("conv-gaussian", lambda: ConvFrontend(40, 401, init="gaussian", seed=0))
 register("conv-kaiming", lambda: ConvFrontend(40, 401, init="kaiming", seed=0))
+register("conv-tight", lambda: ConvFrontend(40, 401, init="tight", seed=0))
 register("td-filterbank", ConvFrontend.td_filterbank)
 register("gabor", GaborFrontend)
 register("leaf", GaborFrontend.leaf)
