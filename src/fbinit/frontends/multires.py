@@ -140,6 +140,11 @@ def _measure(n_octaves: int) -> tuple[tuple[torch.Tensor, int], ...]:
     return tuple(kernels)
 
 
+def _level_gain(level: int) -> float:
+    """Gain undoing the 1/sqrt(2) per level of murenn's ``normalize=True`` (see the class)."""
+    return 2.0 ** (level / 2)
+
+
 def _octave_sizes(filters_per_octave: Any, n_octaves: int) -> tuple[int, ...]:
     if isinstance(filters_per_octave, Sequence) and not isinstance(filters_per_octave, str):
         sizes = tuple(
@@ -176,13 +181,21 @@ class MultiresFrontend(Frontend):
     sigma : float > 0, optional
         Standard deviation of the kernels' taps at initialisation; default
         :math:`\sigma_j^2 = 1/(Q_j T)`, for which each octave keeps its energy in
-        expectation (murenn draws N(0, 1): ``sigma=1.0``).
+        expectation, so the bank is close to energy preserving (murenn draws N(0, 1)).
     seed : int >= 0, optional
         Seed of the initialisation (default 0 when ``generator`` is not given).
     generator : torch.Generator, optional
 
     Notes
     -----
+    murenn's DTCWT (``normalize=True``) scales each level's low-pass by
+    :math:`1/\sqrt2`, so octave j has a gain of about :math:`2^{-j}` in its band. This
+    frontend undoes it: the DTCWT kernels of octave j are multiplied by :math:`2^{j/2}`
+    and the low-pass by :math:`2^{(J-1)/2}`, which makes the DTCWT stage nearly a
+    Parseval frame (the alias-free Littlewood-Paley sum
+    :math:`\sum_j |\hat g_j|^2 / d_j` stays within [0.95, 1.05], tested). The learnable
+    kernels are otherwise as murenn's (:meth:`from_murenn` converts).
+
     ``impulse_responses()`` are the equivalent filters (module docstring), complex, shape
     (:math:`\sum_j Q_j + 1`, K), ordered octave by octave from the highest, then the
     low-pass; ``stride`` gives each row's stride. :meth:`analyze` returns the complex
@@ -250,6 +263,7 @@ class MultiresFrontend(Frontend):
         kernels = dtcwt_kernels(n_octaves)
         self._group_strides = tuple(stride for _, stride in kernels)
         for j, (kernel, _) in enumerate(kernels):
+            kernel = kernel * _level_gain(min(j, n_octaves - 1))
             self.register_buffer(f"dtcwt_real_{j}", kernel.real.to(dtype))
             self.register_buffer(f"dtcwt_imag_{j}", kernel.imag.to(dtype))
         self.weights = torch.nn.ParameterList(
@@ -276,16 +290,19 @@ class MultiresFrontend(Frontend):
     def from_murenn(
         cls, model: torch.nn.Module, *, sample_rate: float = 16000.0, **kwargs: Any
     ) -> MultiresFrontend:
-        """A frontend with the octave kernels of a ``murenn.MuReNNDirect`` (one input channel).
+        """A frontend computing the octave coefficients of a ``murenn.MuReNNDirect``.
 
-        Other arguments as in the constructor (``padding``, ``modulus``, ...).
+        The model's kernels of octave j are copied divided by :math:`2^{j/2}`, the gain of
+        this frontend's DTCWT stage (class Notes), so that the complex coefficients of
+        :meth:`analyze` equal murenn's ``conv1d[j]`` applied to its DTCWT output (one input
+        channel). Other arguments as in the constructor (``padding``, ``modulus``, ...).
         """
         if int(model.in_channels) != 1:
             raise ParameterError(f"in_channels={model.in_channels} must be 1 (one input signal)")
         frontend = cls(model.dtcwt.J, list(model.Q), model.T, sample_rate=sample_rate, **kwargs)
         with torch.no_grad():
-            for weight, conv in zip(frontend.weights, model.conv1d, strict=True):
-                weight.copy_(conv.weight[:, 0, :])
+            for j, (weight, conv) in enumerate(zip(frontend.weights, model.conv1d, strict=True)):
+                weight.copy_(conv.weight[:, 0, :] / _level_gain(j))
         return frontend
 
     @property

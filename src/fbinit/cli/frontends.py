@@ -1,0 +1,275 @@
+"""`fbinit frontends`: every frontend at initialisation, at a glance.
+
+For each frontend (and preset): its frame bounds and condition number over the full band
+and in its band, its energy on each clip, and its number of learnable parameters.
+
+Energy on a clip x (the ``E/‖x‖²`` columns):
+
+- a deterministic frontend (every fixed frontend, and a seeded draw of a composite random
+  one such as MultiresFrontend) has one value, the measured ratio ``‖Φx‖² / ‖x‖²`` of its
+  analysis stage (circular convolution of the clip, each filter at its stride; linear
+  convolution when the kernel is longer than the clip). It lies between the frame bounds
+  A and B whenever the bounds are computed at the clip's length; the table's bounds use
+  their own signal length N, so the ratio may leave [A, B] by the difference.
+- a frontend with i.i.d. Gaussian taps (the ``conv-gaussian`` entry: J filters of T taps,
+  variance sigma^2) has a known law over the draws (fbinit.energy_distribution). The cell
+  reads ``mu ± alpha``: mu = J T sigma^2 is the mean ratio and alpha the two-sided
+  deviation at level p, alpha = max(alpha_up(p/2), alpha_down(p/2)) from
+  fbinit.exact_deviation, so that P(|E/mu - 1| >= alpha) <= p for the clip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from fbinit._io import atomic_write_text
+from fbinit._validate import check_int, check_probability
+from fbinit.cli._common import load_clip_pairs, progress
+from fbinit.errors import ParameterError
+
+__all__ = ["ENTRIES", "Entry", "conv_gaussian", "summarize_frontend"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A frontend of the table: where its factory lives, and whether its taps are Gaussian.
+
+    ``target`` is ``"module:attribute"`` (dotted attributes allowed, e.g. a preset
+    classmethod), called with ``sample_rate=`` to build the default instance.
+    ``gaussian_law`` is ``(n_filters, kernel_size, sigma)`` for frontends whose taps are
+    i.i.d. Gaussian at initialisation (their energy has a known law), else None.
+    """
+
+    target: str
+    gaussian_law: tuple[int, int, float] | None = None
+
+    def build(self, sample_rate: float) -> Any:
+        """The default instance at ``sample_rate`` (the factory is imported on first use)."""
+        module, attribute = self.target.split(":")
+        factory: Any = importlib.import_module(module)
+        for part in attribute.split("."):
+            factory = getattr(factory, part)
+        return factory(sample_rate=sample_rate)
+
+
+def conv_gaussian(*, sample_rate: float) -> torch.nn.Conv1d:
+    """A free Conv1d of 40 x 401 taps drawn i.i.d. N(0, 1/(J T)) (seed 0).
+
+    ``sample_rate`` is accepted for the common factory signature; a Conv1d has none.
+    """
+    from fbinit.banks.random import gaussian
+
+    conv = torch.nn.Conv1d(1, 40, 401, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(gaussian(40, 401, seed=0).weights[:, None, :])
+    return conv
+
+
+#: the frontends of the table, in its order (the lead switches this to the registry)
+ENTRIES = {
+    "stft": Entry("fbinit.frontends:STFTFrontend"),
+    "mel": Entry("fbinit.frontends:MelFrontend"),
+    "cqt": Entry("fbinit.frontends:WaveletFrontend"),
+    "vqt": Entry("fbinit.frontends:WaveletFrontend.vqt"),
+    "gammatone": Entry("fbinit.frontends:GammatoneFrontend"),
+    "multires": Entry("fbinit.frontends:MultiresFrontend"),
+    # until the registry lands: a free Conv1d with the Gaussian initialisation
+    "conv-gaussian": Entry(
+        "fbinit.cli.frontends:conv_gaussian", gaussian_law=(40, 401, 1 / math.sqrt(40 * 401))
+    ),
+}
+
+
+def _parameters(frontend: Any) -> int:
+    if isinstance(frontend, torch.nn.Module):
+        return sum(p.numel() for p in frontend.parameters() if p.requires_grad)
+    return 0
+
+
+def summarize_frontend(
+    frontend: Any,
+    clips: dict[str, Any],
+    *,
+    p: float = 0.05,
+    n_fft: int | None = None,
+    gaussian_law: tuple[int, int, float] | None = None,
+) -> dict[str, Any]:
+    """The row of one frontend: bounds, energies on the clips, parameter count.
+
+    Parameters
+    ----------
+    frontend : filterbank-like
+    clips : dict of name -> 1-d array
+        Signals at the frontend's sample rate.
+    p : float in (0, 1)
+        Level of the two-sided deviation of Gaussian-initialised frontends.
+    n_fft : int, optional
+        Signal length of the bounds (default :func:`~fbinit.frontends.monitor.default_n_fft`).
+    gaussian_law : (n_filters, kernel_size, sigma), optional
+        The frontend's taps are i.i.d. N(0, sigma^2): report the law instead of the ratio.
+
+    Returns
+    -------
+    dict
+        ``name, n_filters, kernel_size, stride, sample_rate, band, n_fft, parameters``,
+        the six bounds of :func:`~fbinit.frontends.monitor.frame_summary` (None where not
+        defined) and ``energy``: clip name -> ``{"kind": "measured", "ratio": r}`` or
+        ``{"kind": "exact law", "mean": mu, "alpha": alpha, "p": p}``.
+    """
+    from fbinit.analysis import energy_response, exact_deviation
+    from fbinit.filterbank import as_filterbank
+    from fbinit.frontends.monitor import default_n_fft, frame_summary
+
+    p = check_probability("p", p)
+    with torch.no_grad():
+        fb = as_filterbank(frontend)
+    n_fft = default_n_fft(fb) if n_fft is None else check_int("n_fft", n_fft)
+    bounds = frame_summary(fb, n_fft=n_fft, band=fb.band)
+    energy: dict[str, Any] = {}
+    for name, x in clips.items():
+        x = torch.as_tensor(x, dtype=torch.float64)
+        if gaussian_law is not None:
+            n_filters, kernel_size, sigma = gaussian_law
+            kw = {"sigma": sigma, "mode": "circular"}
+            up = exact_deviation(x, n_filters, kernel_size, p / 2, tail="upper", **kw)
+            down = exact_deviation(x, n_filters, kernel_size, p / 2, tail="lower", **kw)
+            energy[name] = {
+                "kind": "exact law",
+                "mean": n_filters * kernel_size * sigma**2,
+                "alpha": max(float(up), float(down)),
+                "p": p,
+            }
+        else:
+            mode = "circular" if fb.kernel_size <= x.shape[-1] else "full"
+            ratio = energy_response(fb, x, mode=mode) / x.square().sum()
+            energy[name] = {"kind": "measured", "ratio": float(ratio)}
+    return {
+        "name": fb.name,
+        "n_filters": fb.n_filters,
+        "kernel_size": fb.kernel_size,
+        "stride": fb.stride if isinstance(fb.stride, int) else list(fb.stride),
+        "sample_rate": fb.sample_rate,
+        "band": None if fb.band is None else list(fb.band),
+        "n_fft": n_fft,
+        "parameters": _parameters(frontend),
+        **{k: (None if math.isnan(float(v)) else float(v)) for k, v in bounds.items()},
+        "energy": energy,
+    }
+
+
+def _fmt(value: Any) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def _energy_cell(cell: dict[str, Any]) -> str:
+    if cell["kind"] == "measured":
+        return f"{cell['ratio']:.4g}"
+    return f"{cell['mean']:.4g} ± {cell['alpha']:.3g}"
+
+
+def _stride(stride: Any) -> str:
+    if isinstance(stride, int):
+        return str(stride)
+    return f"{min(stride)}–{max(stride)}"
+
+
+def _tables(rows: dict[str, dict[str, Any]], clips: list[str], rate: int) -> list[Table]:
+    """The three tables: the frontends, their frame bounds, their energy on each clip."""
+    sizes = Table(title=f"Frontends at initialisation ({rate} Hz)")
+    bounds = Table(title="Frame bounds")
+    energy = Table(title="Energy ratio E/‖x‖² on each clip")
+    heads = {
+        sizes: ("frontend", "class", "filters", "taps", "stride", "params"),
+        bounds: ("frontend", "N", "A", "B", "κ", "A band", "B band", "κ band"),
+        energy: ("frontend", *clips),
+    }
+    for table, cols in heads.items():
+        for col in cols:
+            table.add_column(col, justify="left" if col in ("frontend", "class") else "right")
+    for name, row in rows.items():
+        sizes.add_row(
+            name,
+            row["name"],
+            str(row["n_filters"]),
+            str(row["kernel_size"]),
+            _stride(row["stride"]),
+            str(row["parameters"]),
+        )
+        bounds.add_row(
+            name,
+            str(row["n_fft"]),
+            *(_fmt(row[k]) for k in ("A", "B", "kappa", "A_band", "B_band", "kappa_band")),
+        )
+        energy.add_row(name, *(_energy_cell(row["energy"][c]) for c in clips))
+    return [sizes, bounds, energy]
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    p = check_probability("p", args.p)
+    names = args.only or list(ENTRIES)
+    for name in names:
+        if name not in ENTRIES:
+            raise ParameterError(f"--only {name!r} must be one of {', '.join(ENTRIES)}")
+    rate = args.sample_rate
+    clips = {name: x for name, (x, _) in load_clip_pairs(args.audio, rate).items()}
+    rows, notes = {}, []
+    with progress(console, "frontends") as bar:
+        task = bar.add_task("frontends", total=len(names))
+        for name in names:
+            entry = ENTRIES[name]
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                rows[name] = summarize_frontend(
+                    entry.build(rate),
+                    clips,
+                    p=p,
+                    n_fft=args.n_fft,
+                    gaussian_law=entry.gaussian_law,
+                )
+            notes += [f"{name}: {m}" for m in dict.fromkeys(str(w.message) for w in caught)]
+            bar.update(task, advance=1)
+    for table in _tables(rows, list(clips), rate):
+        console.print(table)
+    console.print(
+        "A, B, κ: frame bounds of the analysis stage on real signals of N samples; in band: "
+        "over the frontend's band, defined for stride 1 only (— otherwise, and for multirate "
+        "banks in this version). E/‖x‖²: the measured ratio, or μ ± α with "
+        f"P(|E/μ - 1| ≥ α) ≤ {p:g} for Gaussian-initialised taps (`fbinit frontends --help`)."
+    )
+    for note in notes:
+        console.print(f"[dim]note, {note}[/]", highlight=False)
+    if args.json:
+        settings = {"sample_rate": rate, "p": p, "clips": {c: len(x) for c, x in clips.items()}}
+        atomic_write_text(
+            args.json, json.dumps({"settings": settings, "frontends": rows}, indent=2)
+        )
+        console.print(f"wrote {args.json}")
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the command."""
+    cmd = sub.add_parser(
+        "frontends",
+        help="frame bounds, energy on clips and parameter count of every frontend at init",
+        description=__doc__.split("\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cmd.add_argument("audio", nargs="*", help="audio files (default: bundled examples)")
+    cmd.add_argument("--only", nargs="+", default=None, metavar="NAME", help=", ".join(ENTRIES))
+    cmd.add_argument("--p", type=float, default=0.05, help="level of the deviation (0.05)")
+    cmd.add_argument("--n-fft", type=int, default=None, help="signal length of the bounds")
+    cmd.add_argument("--sample-rate", type=int, default=16000, help="Hz; clips are resampled")
+    cmd.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    cmd.set_defaults(func=run)
