@@ -121,7 +121,7 @@ class WaveletFrontend(_FixedKernels):
     :math:`\ell_j\, y_j[m]` (:math:`\ell_j` the wavelet lengths) up to librosa's dropping
     of the wavelets' negative-frequency DFT bins and its resampling for lower octaves
     (tested on one octave, 1e-3 relative). nnAudio's ``CQT1992v2`` builds its own kernels
-    (another Q, integer lengths), so it agrees only to within about a percent.
+    (another Q, integer lengths), so it agrees only to about 2% (tested with Q matched).
 
     Examples
     --------
