@@ -7,8 +7,8 @@ Energy on a clip x (the ``E/‖x‖²`` columns):
 
 - a deterministic frontend (every fixed frontend, and a seeded draw of a composite random
   one such as MultiresFrontend) has one value, the measured ratio ``‖Φx‖² / ‖x‖²`` of its
-  analysis stage (circular convolution of the clip, each filter at its stride; linear
-  convolution when the kernel is longer than the clip). It lies between the frame bounds
+  analysis stage on the clip extended periodically (``padding="circular"``), each filter
+  at its stride. It lies between the frame bounds
   A and B whenever the bounds are computed at the clip's length; the table's bounds use
   their own signal length N, so the ratio may leave [A, B] by the difference.
 - a frontend with i.i.d. Gaussian taps (the ``conv-gaussian`` entry: J filters of T taps,
@@ -38,7 +38,7 @@ from fbinit._validate import check_int, check_probability
 from fbinit.cli._common import load_clip_pairs, progress
 from fbinit.errors import ParameterError
 
-__all__ = ["ENTRIES", "Entry", "conv_gaussian", "summarize_frontend"]
+__all__ = ["ENTRIES", "Entry", "analysis_energy", "conv_gaussian", "summarize_frontend"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,30 @@ def _parameters(frontend: Any) -> int:
     return 0
 
 
+def analysis_energy(bank: Any, x: torch.Tensor) -> torch.Tensor:
+    r"""Energy of a frontend's analysis coefficients on a clip with circular padding.
+
+    .. math:: E = \sum_j \sum_{m < \lceil N/d_j \rceil} \Big|\sum_t w_j[t]\,
+              x[(m d_j + t - \lfloor K/2 \rfloor) \bmod N]\Big|^2,
+
+    the coefficients of ``analysis_conv(x, w, stride=d_j, padding="circular")`` (the
+    engine's correlation, centred), each filter at its own stride, computed by FFTs of
+    length N (a kernel longer than the clip wraps around it).
+    """
+    from fbinit.filterbank import as_filterbank
+
+    fb = as_filterbank(bank)
+    n = x.shape[-1]
+    half = fb.kernel_size // 2
+    # r = x (*) v with v[(half - t) mod N] = w[t]: the correlation as a circular convolution
+    index = (half - torch.arange(fb.kernel_size)) % n
+    v = torch.zeros(fb.n_filters, n, dtype=fb.weights.dtype)
+    v.index_add_(1, index, fb.weights)
+    r = torch.fft.ifft(torch.fft.fft(v) * torch.fft.fft(x.to(torch.float64)))
+    power = r.real.square() + r.imag.square()
+    return sum(power[j, ::d].sum() for j, d in enumerate(fb.strides))
+
+
 def summarize_frontend(
     frontend: Any,
     clips: dict[str, Any],
@@ -127,7 +151,7 @@ def summarize_frontend(
         defined) and ``energy``: clip name -> ``{"kind": "measured", "ratio": r}`` or
         ``{"kind": "exact law", "mean": mu, "alpha": alpha, "p": p}``.
     """
-    from fbinit.analysis import energy_response, exact_deviation
+    from fbinit.analysis import exact_deviation
     from fbinit.filterbank import as_filterbank
     from fbinit.frontends.monitor import default_n_fft, frame_summary
 
@@ -151,8 +175,7 @@ def summarize_frontend(
                 "p": p,
             }
         else:
-            mode = "circular" if fb.kernel_size <= x.shape[-1] else "full"
-            ratio = energy_response(fb, x, mode=mode) / x.square().sum()
+            ratio = analysis_energy(fb, x) / x.square().sum()
             energy[name] = {"kind": "measured", "ratio": float(ratio)}
     return {
         "name": fb.name,
