@@ -190,3 +190,20 @@ def test_bad_arguments_name_the_rule():
         monitor.step(-1)
     with pytest.raises(TypeError, match=r"bank must be a Filterbank"):
         ConditionMonitor(object())
+
+
+def test_sample_rate_and_band_for_a_bare_conv1d():
+    conv = torch.nn.Conv1d(1, 24, 64, bias=False)
+    monitor = ConditionMonitor(conv, sample_rate=SR, band=(100.0, 7000.0))
+    h = monitor.history()
+    bank = Filterbank(conv.weight.detach()[:, 0].double(), sample_rate=SR)
+    A, B = frame_bounds(bank, n_fft=monitor.n_fft, band=(100.0, 7000.0))
+    assert h["kappa_band"][0] == pytest.approx(float(B / A), rel=1e-12)
+    power = response_power(bank, n_fft=monitor.n_fft)
+    centre, _ = centre_and_bandwidth(power, sample_rate=SR)
+    np.testing.assert_allclose(h["centre_hz"][0], centre.numpy())
+    assert h["centre_hz"].max() > 1000  # in Hz, not in cycles per sample
+    with pytest.raises(ParameterError, match=r"fmax=9000.0 must be <= sample_rate / 2"):
+        ConditionMonitor(conv, sample_rate=SR, band=(100.0, 9000.0))
+    with pytest.raises(ParameterError, match=r"sample_rate=0.0 must be a finite number > 0"):
+        ConditionMonitor(conv, sample_rate=0.0)

@@ -16,6 +16,7 @@ training); the records are read back to the host only when asked for
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,9 @@ import numpy as np
 import torch
 
 from fbinit._io import write_csv
-from fbinit._validate import check_int
+from fbinit._validate import check_int, check_positive_float
 from fbinit.analysis.frames import frame_bounds, kappa_from_bounds
+from fbinit.banks._fir import check_band
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank, as_filterbank
 
@@ -229,6 +231,9 @@ class ConditionMonitor:
     band : (fmin, fmax) in Hz, optional
         Band of the in-band bounds (default: the frontend's ``band``); in-band bounds are
         defined for stride 1 only (NaN otherwise).
+    sample_rate : float > 0, optional
+        Sample rate in Hz (default: the frontend's; frequencies are in cycles per sample
+        when neither is known, e.g. for a bare ``Conv1d``).
 
     Notes
     -----
@@ -273,6 +278,7 @@ class ConditionMonitor:
         every: int = 10,
         n_fft: int | None = None,
         band: tuple[float, float] | None = None,
+        sample_rate: float | None = None,
     ) -> None:
         self.frontend = frontend
         self.every = check_int("every", every)
@@ -280,14 +286,23 @@ class ConditionMonitor:
             fb = as_filterbank(frontend)
         if fb.batch_shape:
             raise ParameterError(f"frontend batch shape {fb.batch_shape} must be empty")
+        if sample_rate is not None:
+            self.sample_rate = check_positive_float("sample_rate", sample_rate)
+        else:
+            self.sample_rate = fb.sample_rate if fb.sample_rate is not None else 1.0
+        band = fb.band if band is None else band
+        self.band = None if band is None else check_band(*band, self.sample_rate)
         self.n_fft = default_n_fft(fb) if n_fft is None else check_int("n_fft", n_fft)
-        self.band = fb.band if band is None else band
-        self.sample_rate = fb.sample_rate if fb.sample_rate is not None else 1.0
+        fb = self._bank(fb)
         self._initial = fb.weights
         self._initial_norms = fb.weights.abs().square().sum(dim=-1).sqrt()
         self._initial_magnitude = response_power(fb, n_fft=self.n_fft).sqrt()
-        self._records: list[dict[str, torch.Tensor | int]] = []
+        self._records: list[dict[str, Any]] = []
         self._record(0, fb)
+
+    def _bank(self, fb: Filterbank) -> Filterbank:
+        """The bank with the monitor's sample rate and band."""
+        return dataclasses.replace(fb, sample_rate=self.sample_rate, band=self.band)
 
     def __call__(self, step: int) -> dict[str, Any] | None:
         return self.step(step)
@@ -301,7 +316,8 @@ class ConditionMonitor:
         if step % self.every:
             return None
         with torch.no_grad():
-            return self._record(step, as_filterbank(self.frontend))
+            fb = as_filterbank(self.frontend)
+        return self._record(step, self._bank(fb))
 
     def _record(self, step: int, fb: Filterbank) -> dict[str, Any]:
         with torch.no_grad():
