@@ -4,7 +4,7 @@ Draws, into docs/img/frontends/, one PNG per frontend (stft, mel, wavelet, gamma
 multires) with a few impulse responses and every filter's power response, and monitor.png,
 the ConditionMonitor of a MultiresFrontend trained for 300 steps on a synthetic task.
 
-    python analysis/fixed_frontend_figures.py [--out docs/img/frontends]
+    python analysis/fixed_frontend_figures.py [NAME ...] [--out docs/img/frontends]
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ def db(power: np.ndarray) -> np.ndarray:
     return 10 * np.log10(np.maximum(power, 1e-12 * power.max()))
 
 
-def response_figure(title, weights, power, shown, *, strides=None, sample_rate=SR):
+def response_figure(
+    title, weights, power, shown, *, strides=None, log_freq=False, origin=None, sample_rate=SR
+):
     """Left: the impulse responses of the rows ``shown``; right: every power response.
 
     The Littlewood-Paley sum weighs row j by 1/strides[j] when ``strides`` is given (the
@@ -46,7 +48,8 @@ def response_figure(title, weights, power, shown, *, strides=None, sample_rate=S
     """
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     left, right = fig.subplots(1, 2)
-    t = (np.arange(weights.shape[-1]) - weights.shape[-1] // 2) / sample_rate * 1e3
+    origin = weights.shape[-1] // 2 if origin is None else origin
+    t = (np.arange(weights.shape[-1]) - origin) / sample_rate * 1e3
     for j in shown:
         w = weights[j]
         (line,) = left.plot(t, w.real, lw=0.8, label=f"filter {j}")
@@ -54,7 +57,7 @@ def response_figure(title, weights, power, shown, *, strides=None, sample_rate=S
             left.plot(t, np.abs(w), lw=0.6, ls="--", color=line.get_color())
     support = np.flatnonzero(np.abs(weights[shown]).max(axis=0) > 1e-3 * np.abs(weights).max())
     left.set_xlim(t[support[0]], t[support[-1]])
-    left.set(xlabel="time (ms), tap K//2 at 0", title=f"{title}: impulse responses")
+    left.set(xlabel=f"time (ms), tap {origin} at 0", title=f"{title}: impulse responses")
     left.legend(fontsize=7)
     f = np.arange(power.shape[-1]) * sample_rate / (2 * (power.shape[-1] - 1))
     right.plot(f, db(power).T, lw=0.5, color="tab:blue", alpha=0.6)
@@ -66,15 +69,29 @@ def response_figure(title, weights, power, shown, *, strides=None, sample_rate=S
     right.legend(fontsize=7, loc="lower center")
     right.set(xlabel="frequency (Hz)", ylabel="dB", title="power responses (real input)")
     right.set_ylim(db(power).max() - 60, db(power).max() + 10)
+    if log_freq:
+        right.set_xscale("log")
+        right.set_xlim(20, sample_rate / 2)
     return fig
 
 
-def bank_figure(title, frontend, shown):
+def bank_figure(title, frontend, shown, *, log_freq=True, causal=False):
+    """Responses of a frontend's kernels; ``causal``: the kernels are causal taps reversed."""
     with torch.no_grad():
-        w = frontend.impulse_responses().double()
+        w = frontend.double().impulse_responses()
+    if causal:
+        w = torch.flip(w, dims=(-1,))
     power = response_power(w, n_fft=max(N_FFT, w.shape[-1])).numpy()
     strides = frontend.stride if isinstance(frontend.stride, tuple) else None
-    return response_figure(title, w.numpy(), power, shown, strides=strides)
+    return response_figure(
+        title,
+        w.numpy(),
+        power,
+        shown,
+        strides=strides,
+        log_freq=log_freq,
+        origin=0 if causal else None,
+    )
 
 
 def mel_figure():
@@ -96,7 +113,7 @@ def mel_figure():
 
 
 def monitor_figure():
-    """A mel-initialised Conv1d learning the log energies of a gammatone bank."""
+    """A mel-initialised Conv1d learning the log energies of a gammatone bank (from 200 Hz)."""
     torch.manual_seed(0)
     student = torch.nn.Conv1d(1, 40, 401, bias=False, padding=200)
     with torch.no_grad():
@@ -104,9 +121,11 @@ def monitor_figure():
         student.weight.copy_(init[:, None, :] / init.norm(dim=-1).max())
     teacher = torch.nn.Conv1d(1, 40, 401, bias=False, padding=200)
     with torch.no_grad():
-        teacher.weight.copy_(gammatone(40, 401, sample_rate=SR, fmin=60.0).weights[:, None, :])
+        teacher.weight.copy_(gammatone(40, 401, sample_rate=SR, fmin=200.0).weights[:, None, :])
     f0s = [110.0, 150.0, 220.0, 300.0, 440.0, 600.0, 880.0, 1200.0]
-    x = torch.tensor(np.stack([harmonic(4096, f0=f0) + 0.1 * chirp(4096) for f0 in f0s]))
+    tones = [harmonic(4096, f0=f0, n_harmonics=5, sample_rate=SR) for f0 in f0s]
+    sweep = chirp(4096, f0=100.0, f1=7000.0, sample_rate=SR)
+    x = torch.tensor(np.stack([tone + 0.1 * sweep for tone in tones]))
     x = x.float()[:, None]
 
     def features(conv):
@@ -126,19 +145,26 @@ def monitor_figure():
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="figures to draw (default: all)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img" / "frontends")
     args = parser.parse_args()
     figures = {
-        "stft": lambda: bank_figure("STFT (n_fft 512)", STFTFrontend().double(), [0, 16, 64]),
+        "stft": lambda: bank_figure(
+            "STFT (n_fft 512)", STFTFrontend().double(), [0, 16, 64], log_freq=False
+        ),
         "mel": mel_figure,
         "wavelet": lambda: bank_figure("CQT (72 bins from 110 Hz)", WaveletFrontend(), [0, 36, 71]),
-        "gammatone": lambda: bank_figure("gammatone (64, ERB)", GammatoneFrontend(), [0, 32, 63]),
+        "gammatone": lambda: bank_figure(
+            "gammatone (64, ERB)", GammatoneFrontend(), [0, 32, 63], causal=True
+        ),
         "multires": lambda: bank_figure(
             "MultiresFrontend (J=8, Q=5, T=40)", MultiresFrontend(), [0, 20, 35, 40]
         ),
         "monitor": monitor_figure,
     }
     for name, draw in figures.items():
+        if args.names and name not in args.names:
+            continue
         path = save_figure(draw(), args.out / f"{name}.png", dpi=80)
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 

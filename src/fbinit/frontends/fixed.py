@@ -64,13 +64,14 @@ def _build_bank(constructor: Callable[..., Filterbank], *args: Any, **kwargs: An
 
 
 class _FixedKernels(Frontend):
-    """A frontend whose kernels are fixed: stored as real (and imaginary) buffers.
+    """A frontend whose kernels are fixed: a bank's responses, reversed, as buffers.
 
     Complex buffers would not follow ``.double()`` (it converts floating-point tensors
     only), so the real and imaginary parts are separate buffers.
     """
 
-    def _store(self, kernels: torch.Tensor) -> None:
+    def __init__(self, bank: Filterbank, kernels: torch.Tensor, **stages: Any) -> None:
+        super().__init__(sample_rate=bank.sample_rate, stride=bank.stride, band=bank.band, **stages)
         dtype = torch.get_default_dtype()
         self.register_buffer("kernels_real", kernels.real.to(dtype).contiguous())
         imag = kernels.imag.to(dtype).contiguous() if kernels.is_complex() else None
@@ -177,18 +178,16 @@ class WaveletFrontend(_FixedKernels):
             stride=stride,
         )
         super().__init__(
-            sample_rate=sample_rate,
-            stride=stride,
+            bank,
+            reverse_about_origin(bank.weights),
             padding=padding,
             modulus=modulus,
             compression=compression,
             log_floor=log_floor,
-            band=bank.band,
         )
         self.fmin = float(fmin)
         self.bins_per_octave = int(bins_per_octave)
         self.gamma = float(gamma)
-        self._store(reverse_about_origin(bank.weights))
 
     @classmethod
     def vqt(
@@ -278,13 +277,11 @@ class GammatoneFrontend(_FixedKernels):
             stride=stride,
         )
         super().__init__(
-            sample_rate=sample_rate,
-            stride=stride,
+            bank,
+            torch.flip(bank.weights, dims=(-1,)),
             padding=padding,
             modulus=modulus,
             compression=compression,
             log_floor=log_floor,
-            band=bank.band,
         )
         self.order = int(order)
-        self._store(torch.flip(bank.weights, dims=(-1,)))

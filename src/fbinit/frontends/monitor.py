@@ -27,6 +27,7 @@ import torch
 from fbinit._io import write_csv
 from fbinit._validate import check_int, check_positive_float
 from fbinit.analysis.frames import frame_bounds, kappa_from_bounds
+from fbinit.analysis.scaling import default_n_fft as scaling_n_fft
 from fbinit.banks._fir import check_band
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank, as_filterbank
@@ -45,9 +46,10 @@ BOUNDS = ("A", "B", "kappa", "A_band", "B_band", "kappa_band")
 
 
 def default_n_fft(bank: Filterbank) -> int:
-    """Signal length for the bounds: a multiple of the period, at least max(1024, 2 K)."""
+    """Signal length for the bounds: :func:`fbinit.analysis.scaling.default_n_fft` of the
+    kernel size (max(1024, 2 K)), rounded up to a multiple of the bank's period."""
     period = bank.period
-    return -(-max(1024, 2 * bank.kernel_size) // period) * period
+    return -(-scaling_n_fft(bank.kernel_size) // period) * period
 
 
 def frame_summary(

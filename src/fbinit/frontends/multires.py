@@ -45,6 +45,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import scipy.fft
 import torch
 import torch.nn.functional as F
 
@@ -321,15 +322,17 @@ class MultiresFrontend(Frontend):
     def impulse_responses(self) -> torch.Tensor:
         """Equivalent single-rate filters, complex, shape (n_filters, kernel_size)."""
         size = self._kernel_size
+        n_fft = scipy.fft.next_fast_len(size)
         rows = []
         for j, weight in enumerate(self.weights):
             g = self._dtcwt(j)
             d = self._group_strides[j]
-            both = torch.stack([g.real, g.imag])[None].to(weight.dtype)  # (1, 2, K_j)
-            w = F.conv_transpose1d(weight[:, None, :], both, stride=d)  # (Q, 2, L)
+            # w = (v upsampled by d) * g, placed so that its origin lands on tap size // 2
             left = size // 2 - (self.octave_kernel_size // 2) * d - g.shape[-1] // 2
-            w = F.pad(w, (left, size - left - w.shape[-1]))
-            rows.append(torch.complex(w[:, 0], w[:, 1]))
+            up = F.pad(weight[..., None], (0, d - 1)).flatten(-2)[..., : -(d - 1)]
+            up = F.pad(up, (left, 0)).to(g.dtype)
+            w = torch.fft.ifft(torch.fft.fft(up, n=n_fft) * torch.fft.fft(g, n=n_fft))
+            rows.append(w[..., :size])
         low = self._dtcwt(self.n_octaves)
         left = size // 2 - low.shape[-1] // 2
         rows.append(F.pad(low, (left, size - left - low.shape[-1]))[None])
