@@ -58,6 +58,21 @@ def test_bandwidth_edges_at_dc_and_zero_filters():
     assert bool(centre.isnan().all() and width.isnan().all())
 
 
+def test_response_power_is_the_symmetrised_power_spectrum():
+    rng = np.random.default_rng(1)
+    w = torch.tensor(rng.standard_normal((3, 20)) + 1j * rng.standard_normal((3, 20)))
+    full = torch.fft.fft(w, n=64).abs().square()
+    mirrored = full[:, (-torch.arange(64)) % 64]
+    expected = 0.5 * (full + mirrored)[:, :33]
+    torch.testing.assert_close(response_power(w, n_fft=64), expected, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(
+        response_power(w.real, n_fft=64),
+        full.new_tensor(torch.fft.rfft(w.real, n=64).abs().square().numpy()),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
 def test_js_distance_equals_scipy():
     rng = np.random.default_rng(0)
     p, q = rng.random((5, 40)), rng.random((5, 40))

@@ -17,6 +17,7 @@ training); the records are read back to the host only when asked for
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -117,10 +118,12 @@ def response_power(bank: Any, *, n_fft: int) -> torch.Tensor:
     fb = as_filterbank(bank)
     if n_fft < fb.kernel_size:
         raise ParameterError(f"n_fft={n_fft} must be >= kernel_size={fb.kernel_size}")
-    spec = torch.fft.fft(fb.weights, n=n_fft)
+    # w = u + i v: |w^(k)|^2 + |w^(-k)|^2 = 2 (|u^(k)|^2 + |v^(k)|^2), u and v real
+    spec = torch.fft.rfft(fb.real_part_bank().weights, n=n_fft)
     power = spec.real.square() + spec.imag.square()
-    mirrored = torch.roll(torch.flip(power, dims=(-1,)), 1, dims=-1)  # index k -> -k
-    return (0.5 * (power + mirrored))[..., : n_fft // 2 + 1]
+    if fb.is_complex:
+        power = power[..., : fb.n_filters, :] + power[..., fb.n_filters :, :]
+    return power
 
 
 def centre_and_bandwidth(
@@ -210,11 +213,10 @@ def js_distance(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     q = q / q.sum(dim=-1, keepdim=True)
     m = 0.5 * (p + q)
 
-    def kl(a: torch.Tensor) -> torch.Tensor:
-        terms = a * torch.log2(torch.where(a > 0, a / m, torch.ones_like(a)))
-        return torch.where(a > 0, terms, torch.zeros_like(a)).sum(dim=-1)
-
-    return (0.5 * kl(p) + 0.5 * kl(q)).clamp(min=0).sqrt()
+    # sum p log(p / m), with 0 log 0 = 0 (m = 0 only where p = q = 0)
+    xlogy = torch.special.xlogy
+    jsd = 0.5 * (xlogy(p, p) + xlogy(q, q) - xlogy(p + q, m)).sum(dim=-1) / math.log(2)
+    return jsd.clamp(min=0).sqrt()
 
 
 class ConditionMonitor:

@@ -45,7 +45,6 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import scipy.fft
 import torch
 import torch.nn.functional as F
 
@@ -322,17 +321,22 @@ class MultiresFrontend(Frontend):
     def impulse_responses(self) -> torch.Tensor:
         """Equivalent single-rate filters, complex, shape (n_filters, kernel_size)."""
         size = self._kernel_size
-        n_fft = scipy.fft.next_fast_len(size)
+        taps = self.octave_kernel_size
         rows = []
         for j, weight in enumerate(self.weights):
             g = self._dtcwt(j)
             d = self._group_strides[j]
-            # w = (v upsampled by d) * g, placed so that its origin lands on tap size // 2
-            left = size // 2 - (self.octave_kernel_size // 2) * d - g.shape[-1] // 2
-            up = F.pad(weight[..., None], (0, d - 1)).flatten(-2)[..., : -(d - 1)]
-            up = F.pad(up, (left, 0)).to(g.dtype)
-            w = torch.fft.ifft(torch.fft.fft(up, n=n_fft) * torch.fft.fft(g, n=n_fft))
-            rows.append(w[..., :size])
+            # w[b d + p] = sum_r v[b - r] g[r d + p]: per phase p, a full convolution of v
+            # with the r-th taps of g, i.e. one conv1d with 2 d output channels (re, im)
+            blocks = -(-g.shape[-1] // d)
+            phases = F.pad(g, (0, blocks * d - g.shape[-1])).reshape(blocks, d)
+            kernel = torch.cat([phases.real, phases.imag], dim=1).T.flip(-1)[:, None]
+            full = F.conv1d(F.pad(weight[:, None], (blocks - 1, blocks - 1)), kernel.to(weight))
+            w = full.reshape(len(weight), 2, d, -1).transpose(-1, -2).flatten(-2)
+            w = w[..., : (taps - 1) * d + g.shape[-1]]
+            left = size // 2 - (taps // 2) * d - g.shape[-1] // 2
+            w = F.pad(w, (left, size - left - w.shape[-1]))
+            rows.append(torch.complex(w[:, 0], w[:, 1]))
         low = self._dtcwt(self.n_octaves)
         left = size // 2 - low.shape[-1] // 2
         rows.append(F.pad(low, (left, size - left - low.shape[-1]))[None])
