@@ -65,12 +65,8 @@ def test_response_power_is_the_symmetrised_power_spectrum():
     mirrored = full[:, (-torch.arange(64)) % 64]
     expected = 0.5 * (full + mirrored)[:, :33]
     torch.testing.assert_close(response_power(w, n_fft=64), expected, rtol=1e-12, atol=1e-12)
-    torch.testing.assert_close(
-        response_power(w.real, n_fft=64),
-        full.new_tensor(torch.fft.rfft(w.real, n=64).abs().square().numpy()),
-        rtol=1e-12,
-        atol=1e-12,
-    )
+    real = torch.fft.rfft(w.real, n=64).abs().square()
+    torch.testing.assert_close(response_power(w.real, n_fft=64), real, rtol=1e-12, atol=1e-12)
 
 
 def test_js_distance_equals_scipy():
