@@ -94,8 +94,9 @@ def test_frame_summary_matches_frame_bounds():
     assert default_n_fft(bank.with_stride(160)) == 1120
 
 
-def test_monitor_records_drift_bounds_and_responses():
-    conv = torch.nn.Conv1d(1, 6, 128, bias=False)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_monitor_records_drift_bounds_and_responses(dtype):
+    conv = torch.nn.Conv1d(1, 6, 128, bias=False).to(dtype)
     monitor = ConditionMonitor(conv, every=5, n_fft=512)
     assert monitor.step(3) is None
     with torch.no_grad():
@@ -103,7 +104,7 @@ def test_monitor_records_drift_bounds_and_responses():
     record = monitor(5)
     assert record is not None
     with torch.no_grad():
-        conv.weight[2] = torch.randn(1, 128, generator=torch.Generator().manual_seed(0))
+        conv.weight[2] = torch.randn(1, 128, generator=torch.Generator().manual_seed(0)).to(dtype)
     monitor.step(10)
     h = monitor.history()
     assert h["step"].tolist() == [0, 5, 10]

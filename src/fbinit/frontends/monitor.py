@@ -298,7 +298,7 @@ class ConditionMonitor:
         self.band = None if band is None else check_band(*band, self.sample_rate)
         self.n_fft = default_n_fft(fb) if n_fft is None else check_int("n_fft", n_fft)
         fb = self._bank(fb)
-        self._initial = fb.weights
+        self._initial = fb.weights.clone()  # a float64 parameter is not copied by as_filterbank
         self._initial_norms = fb.weights.abs().square().sum(dim=-1).sqrt()
         self._initial_magnitude = response_power(fb, n_fft=self.n_fft).sqrt()
         self._records: list[dict[str, Any]] = []
