@@ -9,11 +9,12 @@ Two models, each a learnable frontend and a small back end trained with Adam on 
   no frame bounds for it while fbinit's frame bounds refuse multirate banks).
 
 Back end: Conv1d(n_filters, 64, 3) - ReLU - mean over time - Linear(64, 10), cross-entropy.
-The overhead at ``every=10`` is the median time of one recording call divided by ten
-median training steps, and is checked on blocks of ten steps with one record against
-blocks without, alternated (medians).
+The overhead at ``every=10`` is the time of one recording call divided by ten training
+steps: the ratio of the medians over ``--rounds`` pairs of a step and a record, and the
+median of the ratios within each adjacent pair (which a changing machine load affects
+less).
 
-Run: ``.venv/bin/python benchmarks/bench_monitor.py [--rounds 5] [--blocks 10]``
+Run: ``.venv/bin/python benchmarks/bench_monitor.py [--rounds 30]``
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def model(name: str) -> tuple[torch.nn.Module, torch.nn.Module]:
     return frontend, head
 
 
-def measure(name: str, x: torch.Tensor, labels: torch.Tensor, rounds: int, n_blocks: int) -> None:
+def measure(name: str, x: torch.Tensor, labels: torch.Tensor, rounds: int) -> None:
     """Time training steps and recording calls of one model; print the overhead."""
     frontend, head = model(name)
     opt = torch.optim.Adam([*frontend.parameters(), *head.parameters()], lr=1e-3)
@@ -70,7 +71,7 @@ def measure(name: str, x: torch.Tensor, labels: torch.Tensor, rounds: int, n_blo
         train_step()
         monitor.step(1)
     steps, records = [], []
-    for _ in range(rounds * 10):
+    for _ in range(rounds):
         start = time.perf_counter()
         train_step()
         steps.append(time.perf_counter() - start)
@@ -78,32 +79,18 @@ def measure(name: str, x: torch.Tensor, labels: torch.Tensor, rounds: int, n_blo
         monitor.step(1)
         records.append(time.perf_counter() - start)
     t_step, t_record = statistics.median(steps), statistics.median(records)
-    # blocks of `every` = 10 training steps, with one record and without, alternated so
-    # that a load change hits both alike
-    blocks: dict[str, list[float]] = {"with": [], "without": []}
-    watch = ConditionMonitor(frontend, every=10)
-    step = 0
-    for i in range(n_blocks):
-        for label in ("with", "without")[:: 1 if i % 2 else -1]:  # alternate which goes first
-            start = time.perf_counter()
-            for _ in range(10):
-                train_step()
-                step += 1
-                if label == "with":
-                    watch.step(step)
-            blocks[label].append(time.perf_counter() - start)
-    t_with, t_without = (statistics.median(blocks[k]) for k in ("with", "without"))
+    # adjacent pairs see the same load: the median of their ratios resists load changes
+    paired = statistics.median(r / (10 * s) for r, s in zip(records, steps, strict=True))
     print(
         f"{name:9s} step {t_step * 1e3:8.1f} ms  record {t_record * 1e3:7.2f} ms  "
-        f"overhead at every=10: {t_record / (10 * t_step):6.2%} (from medians), "
-        f"{t_with / t_without - 1:+6.2%} (blocks of 10 steps, n_fft={monitor.n_fft})"
+        f"overhead at every=10: {t_record / (10 * t_step):6.2%} (ratio of medians), "
+        f"{paired:6.2%} (median of adjacent pairs), n_fft={monitor.n_fft}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--blocks", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -113,7 +100,7 @@ def main() -> None:
     warnings.simplefilter("ignore", RuntimeWarning)  # multirate bounds recorded as NaN
     print(f"batch 8 x 1 s at 16 kHz, {args.threads} threads, monitor every 10 steps")
     for name in ("td", "multires"):
-        measure(name, x, labels, args.rounds, args.blocks)
+        measure(name, x, labels, args.rounds)
 
 
 if __name__ == "__main__":

@@ -172,10 +172,13 @@ def centre_and_bandwidth(
     shift = torch.where(ok & (curve < 0), 0.5 * (logs[0] - logs[2]) / curve, 0.0)
     centre = (k + shift) * hz
     # -3 dB edges: last bin below half power left of the peak, first one right of it
+    below = power < peak[:, None] / 2
     half = peak[:, None] / 2
-    below = power < half
-    left = torch.where(below & (idx < k[:, None]), idx, -1).amax(dim=-1)
-    right = torch.where(below & (idx > k[:, None]), idx, n_bins).amin(dim=-1)
+    left_of = (below & (idx < k[:, None])).to(torch.uint8)
+    right_of = (below & (idx > k[:, None])).to(torch.uint8)
+    last = n_bins - 1 - left_of.flip(-1).argmax(dim=-1)  # last marked bin left of the peak
+    left = torch.where(left_of.amax(dim=-1) > 0, last, -1)
+    right = torch.where(right_of.amax(dim=-1) > 0, right_of.argmax(dim=-1), n_bins)
 
     def crossing(outside: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
         p_out = power.gather(-1, outside.clamp(0, n_bins - 1)[:, None])[:, 0]
@@ -211,12 +214,13 @@ def js_distance(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     q = q.to(torch.float64)
     p = p / p.sum(dim=-1, keepdim=True)
     q = q / q.sum(dim=-1, keepdim=True)
-    m = 0.5 * (p + q)
 
-    # sum p log(p / m), with 0 log 0 = 0 (m = 0 only where p = q = 0)
+    # sum p log(p / m) + q log(q / m), 0 log 0 = 0 (m = 0 only where p = q = 0); exactly 0
+    # for p = q
+    m = 0.5 * (p + q)
     xlogy = torch.special.xlogy
-    jsd = 0.5 * (xlogy(p, p) + xlogy(q, q) - xlogy(p + q, m)).sum(dim=-1) / math.log(2)
-    return jsd.clamp(min=0).sqrt()
+    nats = 0.5 * (xlogy(p, p) + xlogy(q, q) - xlogy(p + q, m)).sum(dim=-1)
+    return (nats / math.log(2)).clamp(min=0).sqrt()
 
 
 class ConditionMonitor:

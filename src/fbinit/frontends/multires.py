@@ -322,25 +322,25 @@ class MultiresFrontend(Frontend):
         """Equivalent single-rate filters, complex, shape (n_filters, kernel_size)."""
         size = self._kernel_size
         taps = self.octave_kernel_size
-        rows = []
+        low = self._dtcwt(self.n_octaves)
+        out = low.new_zeros(self.n_filters, size)
+        row = 0
         for j, weight in enumerate(self.weights):
             g = self._dtcwt(j)
             d = self._group_strides[j]
-            # w[b d + p] = sum_r v[b - r] g[r d + p]: per phase p, a full convolution of v
-            # with the r-th taps of g, i.e. one conv1d with 2 d output channels (re, im)
-            blocks = -(-g.shape[-1] // d)
-            phases = F.pad(g, (0, blocks * d - g.shape[-1])).reshape(blocks, d)
-            kernel = torch.cat([phases.real, phases.imag], dim=1).T.flip(-1)[:, None]
-            full = F.conv1d(F.pad(weight[:, None], (blocks - 1, blocks - 1)), kernel.to(weight))
-            w = full.reshape(len(weight), 2, d, -1).transpose(-1, -2).flatten(-2)
-            w = w[..., : (taps - 1) * d + g.shape[-1]]
+            # w[b d + p] = sum_r v[b - r] g[r d + p]: g cut into R blocks of d taps
+            n_blocks = -(-g.shape[-1] // d)
+            parts = F.pad(g, (0, n_blocks * d - g.shape[-1])).reshape(n_blocks, d)
+            w = sum(
+                F.pad(weight, (r, n_blocks - 1 - r))[..., None] * parts[r] for r in range(n_blocks)
+            )
+            length = (taps - 1) * d + g.shape[-1]
             left = size // 2 - (taps // 2) * d - g.shape[-1] // 2
-            w = F.pad(w, (left, size - left - w.shape[-1]))
-            rows.append(torch.complex(w[:, 0], w[:, 1]))
-        low = self._dtcwt(self.n_octaves)
+            out[row : row + len(weight), left : left + length] = w.flatten(-2)[..., :length]
+            row += len(weight)
         left = size // 2 - low.shape[-1] // 2
-        rows.append(F.pad(low, (left, size - left - low.shape[-1]))[None])
-        return torch.cat(rows)
+        out[row, left : left + low.shape[-1]] = low
+        return out
 
     def _octave_conv(self, c: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """Correlate complex coefficients (batch, 1, frames) with real kernels (Q, T)."""
