@@ -8,7 +8,7 @@ import torch
 
 from fbinit import ParameterError, as_filterbank, energy_response
 from fbinit.frontends import MultiresFrontend, analysis_conv
-from fbinit.frontends.multires import dtcwt_kernels
+from fbinit.frontends.multires import _measure, dtcwt_kernels
 from fbinit.signals import white_noise
 
 murenn = pytest.importorskip("murenn")
@@ -29,15 +29,21 @@ def float64():
 
 
 @pytest.mark.parametrize("n_octaves", [1, 3, 6])
-def test_dtcwt_kernels_reproduce_murenns_transform(n_octaves, float64):
-    # with periodic extension on both sides the two computations agree on every frame
-    x = noise(2, 2**n_octaves * 24, seed=1)
-    low, bands = murenn.DTCWT(J=n_octaves, padding_mode="circular")(x[:, None])
+def test_dtcwt_kernels_reproduce_murenns_transform(n_octaves):
+    _measure.cache_clear()
+    kernels = dtcwt_kernels(n_octaves)  # measured in float64 whatever the default dtype
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        x = noise(2, 2**n_octaves * 24, seed=1)
+        # with periodic extension on both sides the two computations agree on every frame
+        low, bands = murenn.DTCWT(J=n_octaves, padding_mode="circular")(x[:, None])
+    finally:
+        torch.set_default_dtype(previous)
     expected = [b[:, 0] for b in bands] + [torch.complex(low[:, 0, 0::2], low[:, 0, 1::2])]
-    kernels = dtcwt_kernels(n_octaves)
     assert [d for _, d in kernels] == [2 ** (j + 1) for j in range(n_octaves)] + [2**n_octaves]
     for (g, d), ref in zip(kernels, expected, strict=True):
-        assert g.shape[-1] % 2 == 1
+        assert g.shape[-1] % 2 == 1 and g.dtype == torch.complex128
         c = analysis_conv(x, g[None], stride=d, padding="circular")[:, 0]
         torch.testing.assert_close(c, ref, rtol=0, atol=1e-12)
 

@@ -111,7 +111,14 @@ def dtcwt_kernels(n_octaves: int) -> list[tuple[torch.Tensor, int]]:
 def _measure(n_octaves: int) -> tuple[tuple[torch.Tensor, int], ...]:
     """The kernels of :func:`dtcwt_kernels`, measured once per process for each J."""
     murenn = _murenn()
-    transform = murenn.DTCWT(J=n_octaves, padding_mode="zeros").double()
+    # murenn casts the filters of dtcwt (float64) to the default dtype when it builds the
+    # module: build it in float64 so that no tap is rounded to float32
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        transform = murenn.DTCWT(J=n_octaves, padding_mode="zeros")
+    finally:
+        torch.set_default_dtype(previous)
     period = 2**n_octaves
     length = 12 * period
     centre = length // 2
