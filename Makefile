@@ -26,11 +26,14 @@ browser:
 demo: $(STAMP)
 	$(BIN)/fbinit analyze --n-filters 40 --kernel-size 1024 --draws 200 --seed 0
 	$(BIN)/fbinit report --out build/report --n-filters 40 --kernel-size 1024 --draws 200 --seed 0
+	$(BIN)/fbinit frontends --json build/frontends.json
 
 test: $(STAMP) browser
 	$(BIN)/ruff check src tests analysis benchmarks
 	$(BIN)/ruff format --check src tests analysis benchmarks
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --doctest-modules --doctest-glob="*.md" src/fbinit tests docs/quickstart.md docs/energy.md docs/bounds.md docs/third_party.md
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --doctest-modules --doctest-glob="*.md" src/fbinit tests docs/quickstart.md docs/energy.md docs/bounds.md docs/third_party.md \
+	  docs/frontends/stft.md docs/frontends/mel.md docs/frontends/wavelet.md \
+	  docs/frontends/gammatone.md docs/frontends/multires.md docs/frontends/monitor.md
 	$(BIN)/mkdocs build --strict --site-dir build/site
 
 # torchaudio has no wheel that imports beside the CPU torch above: its tests (the torchaudio

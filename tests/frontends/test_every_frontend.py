@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 import fbinit
+from fbinit import as_filterbank
 from fbinit.frontends import GaborFrontend, registry
 from fbinit.frontends.engine import PADDINGS, n_frames
 
 NAMES = registry.names()
+_DEFAULTS = {name: registry.create(name) for name in NAMES}
 #: frontends with learnable parameters (fixed baselines have none)
-LEARNABLE = [name for name in NAMES if list(registry.create(name).parameters())]
+LEARNABLE = [name for name in NAMES if list(_DEFAULTS[name].parameters())]
+#: multirate frontends (one stride per filter) and the others
+MULTIRATE = [name for name in NAMES if as_filterbank(_DEFAULTS[name]).is_multirate]
+UNIFORM = [name for name in NAMES if name not in MULTIRATE]
 
 
 @pytest.fixture(scope="module")
 def frontends() -> dict:
-    return {name: registry.create(name) for name in NAMES}
+    return _DEFAULTS
 
 
 def reference_analysis(x: torch.Tensor, kernels: torch.Tensor, stride: int, padding: str):
@@ -48,19 +54,47 @@ def test_shapes_dtypes_and_layouts(name, frontends):
     torch.testing.assert_close(y3, y)
     weights = frontend.impulse_responses()
     assert weights.ndim == 2 and frontend.kernel_size == weights.shape[-1]
-    frames = n_frames(1600, frontend.kernel_size, frontend.stride, frontend.padding)
-    assert coefficients.shape == (2, weights.shape[0], frames)
-    assert coefficients.is_complex() == weights.is_complex()
+    groups = coefficients if isinstance(coefficients, list) else [coefficients]
+    strides = as_filterbank(frontend).strides
+    row = 0
+    for group in groups:  # a multirate frontend gives one tensor per stride group
+        d = strides[row]
+        assert set(strides[row : row + group.shape[1]]) == {d}
+        frames = n_frames(1600, frontend.kernel_size, d, frontend.padding)
+        assert group.shape == (2, group.shape[1], frames)
+        assert group.is_complex() == weights.is_complex()
+        row += group.shape[1]
+    assert row == weights.shape[0]
     assert frontend.sample_rate > 0 and frontend.filterbank().weights.dtype in (
         torch.float64,
         torch.complex128,
     )
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", MULTIRATE)
+def test_multirate_analysis_equals_conv1d_at_each_filters_stride(name, frontends):
+    # circular padding with the period dividing N: exact row by row (the frontend's module
+    # docstring states where "same" padding differs at the edges)
+    frontend = copy.deepcopy(frontends[name]).double()
+    frontend.padding = "circular"
+    period = as_filterbank(frontend).period
+    x = torch.randn(2, 8 * period, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        kernels = frontend.impulse_responses()
+        strides = as_filterbank(frontend).strides
+        row = 0
+        for group in frontend.analyze(x):
+            rows = slice(row, row + group.shape[1])
+            expected = reference_analysis(x, kernels[rows], strides[row], "circular")
+            assert float((group - expected).abs().max() / expected.abs().max()) < 1e-10
+            row += group.shape[1]
+
+
+@pytest.mark.parametrize("name", UNIFORM)
 def test_analysis_equals_conv1d_for_every_padding_and_stride(name, frontends):
     frontend = copy.deepcopy(frontends[name]).double()
-    x = torch.randn(2, 900, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    n = max(900, frontend.kernel_size + 100)  # "valid" needs the kernel to fit
+    x = torch.randn(2, n, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     for padding in PADDINGS:
         for stride in (1, 3, 160):
             frontend.padding, frontend.stride = padding, stride
@@ -167,7 +201,11 @@ def test_double_and_to_device_move_parameters_and_buffers_together(name, fronten
 
 @pytest.mark.parametrize("name", NAMES)
 def test_analysis_functions_accept_every_frontend(name, frontends):
-    kappa = fbinit.condition_number(frontends[name], n_fft=2048)
+    bank = as_filterbank(frontends[name])
+    n_fft = bank.period * -(-max(2048, bank.kernel_size) // bank.period)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # strided fixed banks may be singular
+        kappa = fbinit.condition_number(frontends[name], n_fft=n_fft)
     assert float(kappa) >= 1.0
 
 

@@ -21,10 +21,10 @@ from fbinit.banks._fir import (
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
 
-__all__ = ["mel"]
+__all__ = ["mel", "mel_weights"]
 
 
-def _check_norm(norm: Any) -> Any:
+def check_norm(norm: Any) -> Any:
     if norm is None or norm == "slaney":
         return norm
     if isinstance(norm, numbers.Real) and not isinstance(norm, bool):
@@ -32,6 +32,47 @@ def _check_norm(norm: Any) -> Any:
     raise ParameterError(
         f"norm={norm!r} must be 'slaney', None or a number (see librosa.util.normalize)"
     )
+
+
+def mel_weights(
+    n_filters: int,
+    n_fft: int,
+    *,
+    sample_rate: float,
+    fmin: float,
+    fmax: float,
+    htk: bool = False,
+    norm: str | float | None = "slaney",
+    stacklevel: int = 3,
+) -> np.ndarray:
+    """librosa's mel matrix, shape (n_filters, n_fft // 2 + 1), float64, validated arguments.
+
+    Warns (UserWarning, at ``stacklevel`` above this function) when some channels hold no
+    DFT bin, naming them, instead of librosa's generic warning.
+    """
+    with warnings.catch_warnings():  # replaced by the clearer warning below
+        warnings.filterwarnings("ignore", message="Empty filters detected")
+        triangles = librosa.filters.mel(
+            sr=sample_rate,
+            n_fft=n_fft,
+            n_mels=n_filters,
+            fmin=fmin,
+            fmax=fmax,
+            htk=bool(htk),
+            norm=norm,
+            dtype=np.float64,
+        )
+    empty = np.flatnonzero(triangles.max(axis=1) <= 0)
+    if empty.size:
+        warnings.warn(
+            f"mel: {empty.size} of {n_filters} channels (indices {empty[:10].tolist()}) hold "
+            f"no DFT bin at n_fft={n_fft} (bin spacing {sample_rate / n_fft:.4g} Hz) and "
+            "their filters are zero. Increase n_fft (or kernel_size), raise fmin, or reduce "
+            "n_filters.",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    return triangles
 
 
 def mel(
@@ -120,32 +161,13 @@ def mel(
     )
     fmin, fmax = check_band(fmin, fmax, sample_rate)
     n_fft = kernel_size if n_fft is None else check_int("n_fft", n_fft)
-    norm = _check_norm(norm)
+    norm = check_norm(norm)
     if window not in ("hann", None):
         raise ParameterError(f"window={window!r} must be 'hann' or None")
-    with warnings.catch_warnings():  # replaced by the clearer warning below
-        warnings.filterwarnings("ignore", message="Empty filters detected")
-        triangles = librosa.filters.mel(
-            sr=sample_rate,
-            n_fft=n_fft,
-            n_mels=n_filters,
-            fmin=fmin,
-            fmax=fmax,
-            htk=bool(htk),
-            norm=norm,
-            dtype=np.float64,
-        )
+    triangles = mel_weights(
+        n_filters, n_fft, sample_rate=sample_rate, fmin=fmin, fmax=fmax, htk=htk, norm=norm
+    )
     centres = librosa.mel_frequencies(n_filters + 2, fmin=fmin, fmax=fmax, htk=bool(htk))[1:-1]
-    empty = np.flatnonzero(triangles.max(axis=1) <= 0)
-    if empty.size:
-        warnings.warn(
-            f"mel: {empty.size} of {n_filters} channels (indices {empty[:10].tolist()}) hold "
-            f"no DFT bin at n_fft={n_fft} (bin spacing {sample_rate / n_fft:.4g} Hz) and "
-            "their filters are zero. Increase n_fft (or kernel_size), raise fmin, or reduce "
-            "n_filters.",
-            UserWarning,
-            stacklevel=2,
-        )
     circular = np.fft.fftshift(np.fft.irfft(triangles, n=n_fft, axis=-1), axes=-1)
     taps, lost = place_centered(circular, n_fft // 2, kernel_size)
     if n_fft > kernel_size:

@@ -19,7 +19,7 @@ from fbinit.errors import FbinitError
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: command modules of fbinit.cli, in the order ``fbinit --help`` lists them
-COMMANDS = ("analyze", "report", "figures", "scaling", "theory")
+COMMANDS = ("analyze", "report", "figures", "scaling", "theory", "frontends")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,8 +17,11 @@ from collections.abc import Callable
 from fbinit.errors import ParameterError
 from fbinit.frontends.base import Frontend
 from fbinit.frontends.conv import ConvFrontend
+from fbinit.frontends.fixed import GammatoneFrontend, WaveletFrontend
 from fbinit.frontends.gabor import GaborFrontend
+from fbinit.frontends.multires import MultiresFrontend
 from fbinit.frontends.sinc import SincFrontend
+from fbinit.frontends.stft import MelFrontend, STFTFrontend
 
 __all__ = ["FRONTENDS", "create", "names", "register"]
 
@@ -57,3 +60,9 @@ register("gabor", GaborFrontend)
 register("leaf", GaborFrontend.leaf)
 register("sinc", SincFrontend)
 register("sincnet", SincFrontend.sincnet)
+register("multires", MultiresFrontend)
+register("stft", STFTFrontend)
+register("mel", MelFrontend)
+register("cqt", WaveletFrontend)
+register("vqt", WaveletFrontend.vqt)
+register("gammatone", GammatoneFrontend)
