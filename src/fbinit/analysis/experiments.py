@@ -243,16 +243,13 @@ def _check_energy(p: dict[str, Any]) -> dict[str, Any]:
     if isinstance(signal, str):
         if not signal:
             raise ParameterError("signal='' must name a signal")
-    elif (
-        isinstance(signal, Sequence)
-        and len(signal) > 0
-        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in signal)
-    ):
-        signal = [float(v) for v in signal]
     else:
-        raise ParameterError(
-            f"signal={signal!r:.80} must be a signal name or a non-empty list of numbers"
-        )
+        samples = np.asarray(signal) if isinstance(signal, Sequence) else np.array(None)
+        if samples.ndim != 1 or samples.size == 0 or samples.dtype.kind not in "iuf":
+            raise ParameterError(
+                f"signal={signal!r:.80} must be a signal name or a non-empty list of numbers"
+            )
+        signal = samples.astype(np.float64).tolist()
     rate = p["sample_rate"]
     return {
         "signal": signal,

@@ -1,9 +1,12 @@
 """Where tasks run: in this process, in a local process pool, or on a Dask cluster.
 
 Every executor runs :func:`execute_task` on each task and yields the
-:class:`TaskResult` s as they finish, in whatever order; the results of a task are the
-same bit for bit whichever executor ran it (the experiment sees the same parameters and
-seed, and runs with one torch thread, so no reduction depends on the thread count).
+:class:`TaskResult` s as they finish, in whatever order. The experiment sees the same
+parameters and seed whichever executor runs it; worker processes run one torch thread
+each (the parallelism is in the processes), the serial executor keeps this process's
+threads. The package's experiments give the same rows bit for bit on every executor
+(tested); an experiment of your own does too unless its reductions depend on torch's
+thread count (then run it with ``--workers 1`` and ``OMP_NUM_THREADS=1``, or on workers).
 
 - :class:`SerialExecutor`: one task after the other in this process.
 - :class:`LocalPoolExecutor`: a pool of worker processes on this machine (default: one
@@ -176,26 +179,31 @@ def _git_revision(package_dir: Path) -> str | None:
 
 
 @contextmanager
-def _one_torch_thread():
-    """Run with one torch thread (restored after), so reductions do not depend on cores."""
+def _torch_threads(threads: int | None):
+    """Run with this many torch threads (restored after); None leaves them as they are."""
     torch = sys.modules.get("torch")
-    if torch is None:
+    if torch is None or threads is None:
         yield
         return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
     try:
         yield
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(before)
 
 
-def execute_task(task: Task) -> TaskResult:
+def execute_task(task: Task, threads: int | None = 1) -> TaskResult:
     """Run one task; never raises for an error of the experiment (it is in the result).
 
     Imports the task's modules, looks its experiment up, calls it with the task's
-    parameters and seed (one torch thread) and converts its return value with
-    :func:`to_json`.
+    parameters and seed and converts its return value with :func:`to_json`.
+
+    Parameters
+    ----------
+    task : Task
+    threads : int >= 1 or None, default 1
+        torch threads while the experiment runs (None: as they are).
 
     Examples
     --------
@@ -211,7 +219,7 @@ def execute_task(task: Task) -> TaskResult:
     try:
         import_modules(task.imports)
         experiment = get_experiment(task.experiment)
-        with _one_torch_thread():
+        with _torch_threads(threads):
             out = experiment.function(**task.params, seed=task.run_seed)
         if not isinstance(out, Mapping):
             raise TypeError(
@@ -284,7 +292,7 @@ class _Executor:
 
 
 class SerialExecutor(_Executor):
-    """Runs the tasks one after the other in this process.
+    """Runs the tasks one after the other in this process (with its torch threads).
 
     Examples
     --------
@@ -301,7 +309,7 @@ class SerialExecutor(_Executor):
         """Yield the result of each task as it finishes."""
         self._check_started()
         for task in tasks:
-            yield execute_task(task)
+            yield execute_task(task, threads=None)
 
 
 def _pool_worker_init() -> None:
