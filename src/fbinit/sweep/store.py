@@ -177,6 +177,7 @@ class ResultsStore:
     def __init__(
         self, path: str | os.PathLike, *, readonly: bool = False, timeout: float = DEFAULT_TIMEOUT
     ) -> None:
+        self._conn: sqlite3.Connection | None = None
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path={path!r} must be a file path")
         if str(path) == "":
@@ -186,7 +187,6 @@ class ResultsStore:
         self.path = Path(path)
         self.readonly = bool(readonly)
         self.timeout = float(timeout)
-        self._conn: sqlite3.Connection | None = None
         self._conn = self._open()
 
     # ------------------------------------------------------------------ opening
@@ -281,6 +281,7 @@ class ResultsStore:
                 )
             check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
             if check != "ok":
+                check = " ".join(check.replace("*** in database main ***", "").split())
                 raise self._fail(f"is corrupted ({check}); its rows are left as they are")
             if not self.readonly:
                 conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")

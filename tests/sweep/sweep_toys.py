@@ -1,0 +1,57 @@
+"""Toy experiments for the sweep tests: cheap, deterministic, and able to fail on purpose.
+
+Imported by name (``imports = ["sweep_toys"]``) from this folder, which the tests put on
+``sys.path`` and on ``PYTHONPATH`` for the processes they start.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fbinit.sweep import register
+
+
+@register("toy.draws")
+def draws(
+    *,
+    n: int = 8,
+    scale: float = 1.0,
+    sleep: float = 0.0,
+    fail: bool = False,
+    fail_while: str = "",
+    seed: int,
+) -> dict:
+    """Normal draws from the task's seed; raises if asked to (or while a file exists)."""
+    if sleep:
+        time.sleep(sleep)
+    if fail or (fail_while and Path(fail_while).exists()):
+        raise ValueError(f"toy failure at scale={scale}")
+    x = scale * np.random.default_rng(seed).standard_normal(n)
+    return {"mean": x.mean(), "draws": x, "nested": {"max": x.max(), "n": n}}
+
+
+@register("toy.returns")
+def returns(*, kind: str, seed: int):
+    """Returns something that is not a mapping of JSON values, or exits."""
+    if kind == "list":
+        return [1, 2]
+    if kind == "set":
+        return {"x": {1, 2}}
+    if kind == "exit":
+        sys.exit(3)
+    if kind == "nan":
+        return {"x": float("nan"), "y": float("inf"), "z": -0.0}
+    raise ValueError(f"kind={kind!r}")
+
+
+@register("toy.crash")
+def crash(*, seed: int) -> dict:
+    """Kills the process that runs it (a worker that dies mid-task)."""
+    os.kill(os.getpid(), signal.SIGKILL)
+    return {}
