@@ -18,18 +18,13 @@ from fbinit.sweep import register
 
 
 @register("toy.draws")
-def draws(
-    *,
-    n: int = 8,
-    scale: float = 1.0,
-    sleep: float = 0.0,
-    fail: bool = False,
-    fail_while: str = "",
-    seed: int,
-) -> dict:
-    """Normal draws from the task's seed; raises if asked to (or while a file exists)."""
-    if sleep:
-        time.sleep(sleep)
+def draws(*, n: int = 8, scale: float = 1.0, fail: bool = False, fail_while: str = "", seed: int):
+    """Normal draws from the task's seed; raises if asked to (or while a file exists).
+
+    Takes ``$SWEEP_TOYS_SLEEP`` seconds (default 0): slow in the processes a test starts to
+    interrupt them, quick in the test's own reference run, with the same configuration.
+    """
+    time.sleep(float(os.environ.get("SWEEP_TOYS_SLEEP", "0")))
     if fail or (fail_while and Path(fail_while).exists()):
         raise ValueError(f"toy failure at scale={scale}")
     x = scale * np.random.default_rng(seed).standard_normal(n)

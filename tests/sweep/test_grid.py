@@ -88,7 +88,7 @@ def test_a_list_of_grids_is_their_union():
     tasks = expand(
         "toy.draws",
         [{"n": [2, 3]}, {"n": [3, 4], "scale": [1.0]}],
-        {"sleep": 0.0},
+        {"fail": False},
     )
     assert sorted(t.params["n"] for t in tasks) == [2, 3, 4]
 
@@ -132,7 +132,6 @@ def test_registry_lists_and_describes_experiments():
     assert exp.parameters == {
         "n": 8,
         "scale": 1.0,
-        "sleep": 0.0,
         "fail": False,
         "fail_while": "",
     }

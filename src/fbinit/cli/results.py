@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from fbinit.cli.sweep import say
 from fbinit.errors import ParameterError
 
 #: scalar results shown per row in the listing
@@ -67,15 +68,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
         rows = store.rows(experiment=args.experiment, status=args.status, where=where)
     counts = Counter(r.status for r in rows)
     experiments = Counter(r.experiment for r in rows)
-    console.print(
-        f"{escape(str(args.store))}: {len(rows)} rows ({counts['done']} done, "
-        f"{counts['failed']} failed); "
+    say(
+        console,
+        f"{args.store}: {len(rows)} rows ({counts['done']} done, {counts['failed']} failed); "
         + (", ".join(f"{e}: {n}" for e, n in sorted(experiments.items())) or "no experiment"),
-        highlight=False,
     )
     for path, write in ((args.csv, export_csv), (args.parquet, export_parquet)):
         if path is not None:
-            console.print(f"wrote {escape(str(write(rows, path)))} ({len(rows)} rows)")
+            say(console, f"wrote {write(rows, path)} ({len(rows)} rows)")
     if args.csv is not None or args.parquet is not None or not rows:
         return 0
     shown = rows if args.limit == 0 else rows[: args.limit]
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         )
     console.print(table)
     if len(shown) < len(rows):
-        console.print(f"showing {len(shown)} of {len(rows)} rows (--limit 0 shows all)")
+        say(console, f"showing {len(shown)} of {len(rows)} rows (--limit 0 shows all)")
     return 0
 
 

@@ -19,10 +19,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fbinit.sweep.progress import SweepProgress, format_duration
 
-__all__ = ["ProgressDisplay", "add_executor_arguments", "executor_from_args"]
+__all__ = ["ProgressDisplay", "add_executor_arguments", "executor_from_args", "say"]
 
 #: failures listed by name at the end of a sweep
 MAX_FAILURES_SHOWN = 10
+
+
+def say(console: Console, text: str) -> None:
+    """Print plain text as one line (no markup, no highlighting, no wrapping)."""
+    console.print(escape(text), highlight=False, soft_wrap=True)
 
 
 class ProgressDisplay:
@@ -78,7 +83,7 @@ class ProgressDisplay:
         last = state.completed == state.total
         if last or now - self._last >= self.every:
             self._last = now
-            self.console.print(f"{self.label}: {state.line()}", highlight=False, soft_wrap=True)
+            say(self.console, f"{self.label}: {state.line()}")
 
 
 def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
@@ -145,17 +150,17 @@ def run(args: argparse.Namespace, console: Console) -> int:
         stored = store.statuses(config.tasks)
         n_done = sum(s == "done" for s in stored.values())
         n_failed = len(stored) - n_done
-        console.print(
-            f"sweep {escape(str(args.config))}: experiment {config.experiment!r}, "
-            f"{len(config.tasks)} tasks; store {escape(str(store_path))} holds {n_done} done"
-            f" and {n_failed} failed; running on {executor.description}",
-            highlight=False,
+        say(
+            console,
+            f"sweep {args.config}: experiment {config.experiment!r}, {len(config.tasks)} tasks;"
+            f" store {store_path} holds {n_done} done and {n_failed} failed; running on "
+            f"{executor.description}",
         )
         if args.dry_run:
             for task in config.tasks:
                 state = stored.get(task.key, "to run")
                 params = ", ".join(f"{k}={_short(v)}" for k, v in task.params.items())
-                console.print(f"  {task.label} [{state}] {escape(params)}", highlight=False)
+                say(console, f"  {task.label} [{state}] {params}")
             return 0
         with ProgressDisplay(console, "sweep", every=args.progress_every) as display:
             summary = run_sweep(
@@ -169,21 +174,21 @@ def run(args: argparse.Namespace, console: Console) -> int:
     extra = (
         f" ({summary.duplicates} already stored by another process)" if summary.duplicates else ""
     )
-    console.print(
+    say(
+        console,
         f"ran {ran} tasks in {format_duration(summary.wall_s)}: {summary.done} done, "
         f"{summary.failed} failed{extra}; {summary.skipped} were stored before",
-        highlight=False,
     )
     held_failed = n_failed if not args.retry_failed else 0
     if summary.failures:
-        console.print(f"{summary.failed} tasks failed (stored with their traceback):")
+        say(console, f"{summary.failed} tasks failed (stored with their traceback):")
         for line in _failure_lines(summary.failures):
-            console.print(escape(line), highlight=False, soft_wrap=True)
+            say(console, line)
     if summary.failures or held_failed:
-        console.print(
-            f"see `fbinit results {escape(str(store_path))} --status failed`; run again with "
+        say(
+            console,
+            f"see `fbinit results {store_path} --status failed`; run again with "
             "--retry-failed to retry them",
-            highlight=False,
         )
         return 1
     return 0
