@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import importlib
 import json
 import logging
 import multiprocessing
@@ -312,9 +313,19 @@ class SerialExecutor(_Executor):
             yield execute_task(task, threads=None)
 
 
+#: the Dask setting of the glibc trim threshold in the workers it starts
+_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+
+
 def _pool_worker_init() -> None:
     # Ctrl-C goes to the parent, which stops the pool; a worker must not die of it alone
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _ready(seconds: float) -> int:
+    """A worker's first call: proves it started (and keeps it busy a moment)."""
+    time.sleep(seconds)
+    return os.getpid()
 
 
 class LocalPoolExecutor(_Executor):
@@ -345,6 +356,9 @@ class LocalPoolExecutor(_Executor):
         self._pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=self.workers, mp_context=context, initializer=_pool_worker_init
         )
+        # start every worker now, so the first tasks do not pay for the start-up
+        for future in [self._pool.submit(_ready, 0.05) for _ in range(self.workers)]:
+            future.result()
 
     def _stop(self, failed: bool) -> None:
         pool, self._pool = self._pool, None
@@ -421,6 +435,7 @@ class DaskExecutor(_Executor):
 
     def _start(self) -> None:
         try:
+            import dask
             import distributed
         except ImportError:
             raise SweepError(
@@ -433,19 +448,31 @@ class DaskExecutor(_Executor):
                 )
                 self.workers = len(self.client.scheduler_info()["workers"])
             else:
-                self._cluster = distributed.LocalCluster(
-                    n_workers=self.local_workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    scheduler_port=0,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
+                # Dask's default MALLOC_TRIM_THRESHOLD_ for its workers pins glibc's mmap
+                # threshold, so every large temporary tensor is mapped and unmapped: the
+                # Monte Carlo cells ran twice as slowly (benchmarks/bench_sweep.py)
+                with dask.config.set({_TRIM: None}):
+                    self._cluster = distributed.LocalCluster(
+                        n_workers=self.local_workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        scheduler_port=0,
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
                 self.client = distributed.Client(self._cluster, set_as_default=False)
         except OSError as exc:
             self._stop(True)
             raise SweepError(f"scheduler={self.scheduler!r} cannot be reached ({exc})") from None
+        try:  # every worker imports fbinit now: a worker without it fails here, at once
+            self.client.run(importlib.import_module, __name__)
+        except ImportError as exc:
+            self._stop(True)
+            raise SweepError(
+                f"a Dask worker cannot import fbinit ({exc}): install fbinit (and the modules "
+                "of your experiments) on every worker"
+            ) from None
 
     def _stop(self, failed: bool) -> None:
         client, self.client = self.client, None
