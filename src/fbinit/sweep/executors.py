@@ -100,7 +100,7 @@ class TaskResult:
     started_at: str
     finished_at: str
 
-    @property
+    @functools.cached_property
     def result(self) -> dict[str, Any] | None:
         """The parsed results (None for a failed task)."""
         return None if self.result_json is None else json.loads(self.result_json)

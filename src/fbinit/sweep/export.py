@@ -18,24 +18,13 @@ from typing import Any
 
 from fbinit._io import atomic_write_bytes, write_csv
 from fbinit.errors import FbinitError
-from fbinit.sweep.store import Row
+from fbinit.sweep.store import COLUMNS, Row
 
 __all__ = ["export_csv", "export_parquet", "flatten_rows"]
 
 _HEAD = ("experiment", "config_hash", "seed", "status")
-_TAIL = (
-    "error_type",
-    "error_message",
-    "traceback",
-    "wall_s",
-    "host",
-    "package_version",
-    "git_revision",
-    "run_seed",
-    "started_at",
-    "finished_at",
-    "attempts",
-)
+#: the store's other columns, after the parameters and results
+_TAIL = tuple(c for c in COLUMNS if c not in (*_HEAD, "params", "result"))
 
 
 def flatten_rows(rows: Sequence[Row]) -> dict[str, list[Any]]:
@@ -43,9 +32,11 @@ def flatten_rows(rows: Sequence[Row]) -> dict[str, list[Any]]:
 
     Examples
     --------
+    >>> from fbinit.sweep import Task
     >>> from fbinit.sweep.store import Row
-    >>> row = Row("toy", "ab", 0, {"x": 1}, 0, "done", {"y": [1.0, 2.0]}, None, None, None,
-    ...           0.1, "h", "0.1.0", None, "t0", "t1", 1)
+    >>> task = Task("toy", {"x": 1}, 0, "ab", 0)
+    >>> row = Row(task, "done", '{"y":[1.0,2.0]}', None, None, None, 0.1, "h", "0.1.0", None,
+    ...           "t0", "t1")
     >>> list(flatten_rows([row]))[:6]
     ['experiment', 'config_hash', 'seed', 'status', 'params.x', 'result.y']
     """
@@ -86,13 +77,15 @@ def export_csv(rows: Sequence[Row], path: str | os.PathLike) -> Path:
     Examples
     --------
     >>> import tempfile, pathlib
+    >>> from fbinit.sweep import Task
     >>> from fbinit.sweep.store import Row
-    >>> row = Row("toy", "ab", 0, {"x": 1}, 0, "done", {"y": [1.0, 2.0]}, None, None, None,
-    ...           0.1, "h", "0.1.0", None, "t0", "t1", 1)
+    >>> task = Task("toy", {"x": 1}, 0, "ab", 0)
+    >>> row = Row(task, "done", '{"y":[1.0,2.0]}', None, None, None, 0.1, "h", "0.1.0", None,
+    ...           "t0", "t1")
     >>> with tempfile.TemporaryDirectory() as d:
     ...     text = export_csv([row], pathlib.Path(d) / "r.csv").read_text()
-    >>> text.splitlines()[1][:30]
-    'toy,ab,0,done,1,"[1.0,2.0]",,,'
+    >>> text.splitlines()[1][:26]
+    'toy,ab,0,done,1,"[1.0,2.0]"'
     """
     columns = flatten_rows(rows)
     body = ([_csv_cell(v) for v in values] for values in zip(*columns.values(), strict=True))

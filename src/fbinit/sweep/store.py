@@ -34,7 +34,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from fbinit.errors import FbinitError, ParameterError
 from fbinit.sweep.executors import TaskResult
 from fbinit.sweep.grid import Task
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "ResultsStore", "Row", "StoreError"]
+__all__ = ["COLUMNS", "SCHEMA", "SCHEMA_VERSION", "ResultsStore", "Row", "StoreError"]
 
 SCHEMA = "fbinit.sweep"
 SCHEMA_VERSION = "1"
@@ -76,7 +76,8 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_status ON tasks (experiment, status);
 """
 
-_COLUMNS = (
+#: the columns of the ``tasks`` table, in order
+COLUMNS = (
     "experiment",
     "config_hash",
     "seed",
@@ -98,9 +99,9 @@ _COLUMNS = (
 
 # a done row is final; a failed one gives way to the next run of its task
 _UPSERT = f"""
-INSERT INTO tasks ({", ".join(_COLUMNS[:-1])}) VALUES ({", ".join("?" * (len(_COLUMNS) - 1))})
+INSERT INTO tasks ({", ".join(COLUMNS[:-1])}) VALUES ({", ".join("?" * (len(COLUMNS) - 1))})
 ON CONFLICT (experiment, config_hash, seed) DO UPDATE SET
-    {", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[3:-1])},
+    {", ".join(f"{c} = excluded.{c}" for c in COLUMNS[3:-1])},
     attempts = tasks.attempts + 1
 WHERE tasks.status = 'failed'
 """
@@ -111,30 +112,38 @@ class StoreError(FbinitError):
 
 
 @dataclass(frozen=True)
-class Row:
-    """One stored task (the columns of the ``tasks`` table, JSON parsed)."""
+class Row(TaskResult):
+    """One stored task: a :class:`TaskResult` read back, with the runs that reached the store.
 
-    experiment: str
-    config_hash: str
-    seed: int
-    params: dict[str, Any]
-    run_seed: int
-    status: str
-    result: dict[str, Any] | None
-    error_type: str | None
-    error_message: str | None
-    traceback: str | None
-    wall_s: float
-    host: str
-    package_version: str
-    git_revision: str | None
-    started_at: str
-    finished_at: str
-    attempts: int
+    ``experiment``, ``config_hash``, ``seed``, ``params``, ``run_seed`` and ``key`` are
+    those of its :attr:`task` (whose ``imports`` are not stored).
+    """
+
+    attempts: int = 1
+
+    @property
+    def experiment(self) -> str:
+        return self.task.experiment
+
+    @property
+    def config_hash(self) -> str:
+        return self.task.config_hash
+
+    @property
+    def seed(self) -> int:
+        return self.task.seed
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.task.params
+
+    @property
+    def run_seed(self) -> int:
+        return self.task.run_seed
 
     @property
     def key(self) -> tuple[str, str, int]:
-        return (self.experiment, self.config_hash, self.seed)
+        return self.task.key
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -417,7 +426,7 @@ class ResultsStore:
         keys : iterable of (experiment, config_hash, seed), optional
             Only these rows.
         """
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM tasks"
+        sql = f"SELECT {', '.join(COLUMNS)} FROM tasks"
         clauses, args = self._filters(experiment, status, where)
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
@@ -425,12 +434,13 @@ class ResultsStore:
         wanted = None if keys is None else set(keys)
         out = []
         for values in self._read(sql, args):
-            row = dict(zip(_COLUMNS, values, strict=True))
-            row["params"] = json.loads(row["params"])
-            row["result"] = None if row["result"] is None else json.loads(row["result"])
-            r = Row(**row)
-            if wanted is None or r.key in wanted:
-                out.append(r)
+            col = dict(zip(COLUMNS, values, strict=True))
+            key = (col["experiment"], col["config_hash"], col["seed"])
+            if wanted is not None and key not in wanted:
+                continue
+            params = json.loads(col["params"])
+            task = Task(key[0], params, key[2], key[1], col["run_seed"])
+            out.append(Row(task, *(col[c] for c in COLUMNS[5:])))
         return out
 
     @staticmethod
@@ -457,24 +467,9 @@ class ResultsStore:
             args += values
         return clauses, args
 
-    def results(self, tasks: Sequence[Task]) -> Iterator[TaskResult]:
-        """The stored rows of ``tasks`` as :class:`TaskResult` (missing ones left out)."""
-        by_key = {t.key: t for t in tasks}
-        for row in self.rows(keys=by_key):
-            yield TaskResult(
-                by_key[row.key],
-                row.status,
-                None if row.result is None else json.dumps(row.result, separators=(",", ":")),
-                row.error_type,
-                row.error_message,
-                row.traceback,
-                row.wall_s,
-                row.host,
-                row.package_version,
-                row.git_revision,
-                row.started_at,
-                row.finished_at,
-            )
+    def results(self, tasks: Sequence[Task]) -> list[Row]:
+        """The stored rows of ``tasks`` (missing ones left out)."""
+        return self.rows(keys=[t.key for t in tasks])
 
     def integrity(self) -> str:
         """``PRAGMA integrity_check``: 'ok' for an intact file."""
