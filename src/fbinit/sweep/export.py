@@ -84,7 +84,7 @@ def export_csv(rows: Sequence[Row], path: str | os.PathLike) -> Path:
     ...           "t0", "t1")
     >>> with tempfile.TemporaryDirectory() as d:
     ...     text = export_csv([row], pathlib.Path(d) / "r.csv").read_text()
-    >>> text.splitlines()[1][:26]
+    >>> text.splitlines()[1][:27]
     'toy,ab,0,done,1,"[1.0,2.0]"'
     """
     columns = flatten_rows(rows)
