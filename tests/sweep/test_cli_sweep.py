@@ -171,3 +171,25 @@ def test_an_interrupt_is_one_line_and_exit_130(monkeypatch, capsys):
     assert main(["results", "whatever.sqlite"]) == 130
     captured = capsys.readouterr()
     assert captured.err == "interrupted: what was finished is kept\n" and captured.out == ""
+
+
+def test_progress_on_a_terminal_is_a_bar_with_the_time_left():
+    import io
+
+    from rich.console import Console
+
+    from fbinit.cli.sweep import ProgressDisplay
+    from fbinit.sweep import SweepProgress
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    with ProgressDisplay(console, "sweep") as show:
+        state = SweepProgress(total=10, skipped=2, started=0.0)
+        show(state)
+        state.finished, state.failed = 3, 1
+        show(state)
+        fields = show._bar.tasks[0]
+        assert (fields.completed, fields.total, fields.fields["failed"]) == (5, 10, 1)
+        assert fields.fields["eta"] != "?"
+    console.file.flush()
+    assert "5/10 tasks, 1 failed" in out.getvalue() and "left ~" in out.getvalue()

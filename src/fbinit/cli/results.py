@@ -53,10 +53,13 @@ def _cell(value: Any, width: int = 24) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _pairs(mapping: dict[str, Any] | None, limit: int | None = None) -> str:
+def _pairs(mapping: dict[str, Any] | None, limit: int | None = None, skip=()) -> str:
+    """``k=v, ...``; with a limit, the first scalar entries whose keys are not in ``skip``."""
     items = list((mapping or {}).items())
     if limit is not None:
-        items = [(k, v) for k, v in items if not isinstance(v, (list, dict))][:limit]
+        items = [(k, v) for k, v in items if k not in skip and not isinstance(v, (list, dict))][
+            :limit
+        ]
     return ", ".join(f"{k}={_cell(v)}" for k, v in items)
 
 
@@ -84,7 +87,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         table.add_column(col, overflow="fold")
     for row in shown:
         outcome = (
-            _pairs(row.result, MAX_RESULTS_SHOWN)
+            _pairs(row.result, MAX_RESULTS_SHOWN, skip=row.params)
             if row.status == "done"
             else f"{row.error_type}: {row.error_message}"
         )
