@@ -165,3 +165,14 @@ def test_tasks_are_json_round_trippable():
     task = make_task("energy", {"signal": [0.5, -1, 2], "n_filters": 3, "kernel_size": 2})
     assert task.params["signal"] == [0.5, -1.0, 2.0]
     assert json.loads(canonical_json(task.params)) == task.params
+
+
+def test_a_module_imported_under_two_names_registers_once(tmp_path):
+    import importlib.util
+
+    import sweep_toys
+
+    spec = importlib.util.spec_from_file_location("toys_again", sweep_toys.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # registers toy.draws again: the same function
+    assert get_experiment("toy.draws").function.__module__ == "toys_again"

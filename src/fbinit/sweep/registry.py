@@ -170,7 +170,7 @@ def register(
             description=(inspect.getdoc(function) or "").split("\n", 1)[0],
         )
         old = _REGISTRY.get(name)
-        if old is not None and _qualified(old.function) != _qualified(function):
+        if old is not None and _origin(old.function) != _origin(function):
             raise ParameterError(
                 f"name={name!r} must be unique: it is registered for {_qualified(old.function)}"
             )
@@ -182,6 +182,13 @@ def register(
 
 def _qualified(function: Callable[..., Any]) -> str:
     return f"{function.__module__}.{function.__qualname__}"
+
+
+def _origin(function: Callable[..., Any]) -> tuple[str, str]:
+    """Source file and qualified name: the same function, even from a module imported twice
+    under two names (a script run as ``__main__`` that imports itself, a test collector)."""
+    code = getattr(function, "__code__", None)
+    return (code.co_filename if code else _qualified(function), function.__qualname__)
 
 
 def import_modules(modules: Iterable[str]) -> None:
