@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,19 @@ def returns(*, kind: str, seed: int):
     if kind == "nan":
         return {"x": float("nan"), "y": float("inf"), "z": -0.0}
     raise ValueError(f"kind={kind!r}")
+
+
+class ToyWarning(UserWarning):
+    """A warning category that is not a builtin."""
+
+
+@register("toy.warns")
+def warns(*, seed: int) -> dict:
+    """Raises two warnings (one twice) and returns."""
+    for _ in range(2):
+        warnings.warn("a degenerate toy", RuntimeWarning, stacklevel=2)
+    warnings.warn("a toy of its own kind", ToyWarning, stacklevel=2)
+    return {"ok": True}
 
 
 @register("toy.crash")

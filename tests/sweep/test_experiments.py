@@ -130,3 +130,61 @@ def test_energy_signal_errors(signal, match):
 def test_a_silent_signal_fails_its_task():
     with pytest.raises(ParameterError, match="has zero energy"):
         energy_cell(signal=[0.0, 0.0, 0.0], n_filters=2, kernel_size=2, n_draws=2, seed=0)
+
+
+def test_frame_cell_equals_frame_bounds_for_every_family():
+    import warnings
+
+    from fbinit.analysis import condition_number, frame_bounds
+    from fbinit.analysis.experiments import BANK_FAMILIES
+    from fbinit.sweep import execute_task, expand
+
+    # short kernels: some families warn that filters are cropped, some frames are singular
+    fixed = {"n_filters": 8, "kernel_size": 65, "stride": 2, "n_fft": 256}
+    tasks = expand("frame", {"bank": [b for b in BANK_FAMILIES if b != "wavelet"]}, fixed)
+    tasks += expand("frame", {}, {**fixed, "bank": "wavelet", "fmin": 100.0})
+    for task in tasks:
+        res = execute_task(task)
+        bank = task.params["bank"]
+        kwargs = {"sample_rate": 16000, "stride": 2}
+        kwargs.update({"seed": task.run_seed} if bank == "gaussian" else {})
+        kwargs.update({"fmin": 100.0} if bank == "wavelet" else {})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fb = BANK_FAMILIES[bank](8, 65, **kwargs)
+            A, B = frame_bounds(fb, n_fft=256)
+            kappa = float(condition_number(fb, n_fft=256))
+        out = res.result
+        assert (out["A"], out["B"]) == (float(A), float(B)), bank
+        assert out["kappa"] == pytest.approx(kappa, rel=1e-14)
+        assert 0 <= out["A"] <= out["B"] and task.params["n_fft"] == 256
+        # the row records the warnings the computation raised
+        expected = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+        assert res.warnings == expected
+    assert any("do not fit kernel_size=65" in w for t in tasks for w in execute_task(t).warnings)
+
+
+def test_frame_draws_a_new_gaussian_bank_per_listed_seed():
+    from fbinit.sweep import SweepRunner, expand
+
+    tasks = expand(
+        "frame", {}, {"bank": "gaussian", "n_filters": 10, "kernel_size": 32}, seeds=[0, 1, 2]
+    )
+    kappas = [r["kappa"] for r in SweepRunner().results(tasks)]
+    assert len(set(kappas)) == 3  # three banks
+    assert kappas == [r["kappa"] for r in SweepRunner().results(tasks[::-1])][::-1]
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"bank": "hann"}, "bank='hann' must be one of 'gaussian'"),
+        ({"bank": "wavelet"}, "fmin=None must be given"),
+        ({"bank": "gaussian", "fmin": 20.0}, "fmin=20.0 must not be given"),
+        ({"bank": "mel", "kernel_size": 2048, "n_fft": 1024}, "must be <= n_fft=1024"),
+        ({"bank": "mel", "stride": 3}, "stride=3 must divide n_fft=1024"),
+    ],
+)
+def test_frame_parameters_are_checked(params, match):
+    with pytest.raises(ParameterError, match=match):
+        make_task("frame", {"n_filters": 8, "kernel_size": 64, **params})

@@ -97,3 +97,19 @@ def test_sigint_waits_for_the_row_to_be_committed():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     with _atomic_against_sigint():  # no signal: nothing raised
         pass
+
+
+def test_warnings_are_stored_and_raised_again_by_the_runner(tmp_path):
+    task = make_task("toy.warns", {}, imports=["sweep_toys"])
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        with pytest.warns(RuntimeWarning, match="a degenerate toy"):
+            with pytest.warns(UserWarning, match="ToyWarning: a toy of its own kind"):
+                assert SweepRunner(store=store).results([task]) == [{"ok": True}]
+        (row,) = store.rows()
+        assert row.warnings == [
+            "RuntimeWarning: a degenerate toy",
+            "ToyWarning: a toy of its own kind",
+        ]
+        with pytest.warns(RuntimeWarning, match="a degenerate toy"):  # read back: again
+            with pytest.warns(UserWarning, match="ToyWarning"):
+                SweepRunner(store=store).results([task])

@@ -1,15 +1,17 @@
 r"""The package's Monte Carlo cells as sweep experiments, and the grids built from them.
 
-Two experiments are registered with :mod:`fbinit.sweep` (entry points ``scaling`` and
-``energy``):
+Three experiments are registered with :mod:`fbinit.sweep` (entry points ``scaling``,
+``energy`` and ``frame``):
 
 - ``scaling``: the frame-bound statistics of one (n_filters, kernel_size) cell of
   :func:`fbinit.analysis.condition_number_stats`;
 - ``energy``: the energy ratios :math:`\|\Phi x\|^2 / \|x\|^2` of the random banks of one
-  (signal, kernel_size) cell of :func:`fbinit.analysis.energy_monte_carlo`.
+  (signal, kernel_size) cell of :func:`fbinit.analysis.energy_monte_carlo`;
+- ``frame``: the frame bounds and condition number of one bank of any family of
+  :mod:`fbinit.banks` (a random one drawn from the task's derived seed).
 
-Both take the listed seed as their master seed and derive each cell's draws from it and
-the cell (:func:`fbinit.analysis.scaling.draw_seeds`,
+The first two take the listed seed as their master seed and derive each cell's draws
+from it and the cell (:func:`fbinit.analysis.scaling.draw_seeds`,
 :func:`fbinit.analysis.montecarlo.cell_seed`), so a cell computed as a sweep task has the
 numbers it has in the functions above, whatever else is in the grid.
 :func:`condition_number_grid` and :func:`energy_ratio_grid` run their grids as sweeps
@@ -25,16 +27,19 @@ from typing import Any
 
 import numpy as np
 
-from fbinit import signals
+from fbinit import banks, signals
 from fbinit._validate import check_choice, check_int, check_positive_float, check_probability
+from fbinit.analysis.frames import frame_bounds, kappa_from_bounds
 from fbinit.analysis.montecarlo import energy_monte_carlo
 from fbinit.analysis.scaling import ConditionNumberStats, condition_number_stats, default_n_fft
 from fbinit.errors import ParameterError
 from fbinit.sweep import SweepRunner, expand, register
 
 __all__ = [
+    "BANK_FAMILIES",
     "condition_number_grid",
     "energy_cell",
+    "frame_cell",
     "energy_ratio_grid",
     "resolve_signal",
     "scaling_cell",
@@ -370,3 +375,100 @@ def energy_ratio_grid(
     records = (runner or SweepRunner()).results(tasks)
     out = np.array([r["energy_ratios"] for r in records], dtype=np.float64)
     return out.reshape(len(samples), len(kernel_sizes), n_draws)
+
+
+# -------------------------------------------------------------------- frame cell
+
+#: bank families of the ``frame`` experiment: name -> constructor of :mod:`fbinit.banks`
+BANK_FAMILIES = {
+    "gaussian": banks.gaussian,
+    "mel": banks.mel,
+    "gammatone": banks.gammatone,
+    "wavelet": banks.wavelet,
+    "gabor": banks.gabor,
+    "sinc": banks.sinc,
+}
+
+
+def _check_frame(p: dict[str, Any]) -> dict[str, Any]:
+    bank = check_choice("bank", p["bank"], tuple(BANK_FAMILIES))
+    T = check_int("kernel_size", p["kernel_size"])
+    N = default_n_fft(T) if p["n_fft"] is None else check_int("n_fft", p["n_fft"])
+    stride = check_int("stride", p["stride"])
+    if T > N:
+        raise ParameterError(f"kernel_size={T} must be <= n_fft={N}")
+    if N % stride:
+        raise ParameterError(f"stride={stride} must divide n_fft={N}")
+    fmin = p["fmin"]
+    if bank == "wavelet" and fmin is None:
+        raise ParameterError("fmin=None must be given (in Hz) for bank='wavelet'")
+    if bank == "gaussian" and fmin is not None:
+        raise ParameterError(f"fmin={fmin!r} must not be given for bank='gaussian'")
+    return {
+        "bank": bank,
+        "n_filters": check_int("n_filters", p["n_filters"]),
+        "kernel_size": T,
+        "stride": stride,
+        "n_fft": N,
+        "sample_rate": check_int("sample_rate", p["sample_rate"]),
+        "fmin": None if fmin is None else check_positive_float("fmin", fmin, allow_zero=True),
+    }
+
+
+@register("frame", validate=_check_frame)
+def frame_cell(
+    *,
+    bank: str,
+    n_filters: int,
+    kernel_size: int,
+    stride: int = 1,
+    n_fft: int | None = None,
+    sample_rate: int = 16000,
+    fmin: float | None = None,
+    seed: int,
+) -> dict[str, Any]:
+    r"""Frame bounds and condition number of one bank of a family of :mod:`fbinit.banks`.
+
+    Parameters
+    ----------
+    bank : {"gaussian", "mel", "gammatone", "wavelet", "gabor", "sinc"}
+        The constructor, called as ``constructor(n_filters, kernel_size,
+        sample_rate=sample_rate, stride=stride[, fmin=fmin])`` (``gaussian`` with
+        ``seed=seed`` and no fmin).
+    n_filters, kernel_size : int >= 1
+    stride : int >= 1 dividing n_fft
+    n_fft : int >= kernel_size, optional
+        Signal length; default max(1024, 2 kernel_size).
+    sample_rate : int >= 1
+    fmin : float >= 0, optional
+        Lowest frequency (Hz) for the families that take one (required for ``wavelet``).
+    seed : int
+        The task's seed, derived from its configuration: each listed seed of a
+        ``gaussian`` configuration is another random bank.
+
+    Returns
+    -------
+    dict
+        ``A``, ``B`` (optimal frame bounds) and ``kappa`` = B / A (inf for a singular
+        frame, with a warning).
+
+    Notes
+    -----
+    .. math:: A\|x\|^2 \le \sum_j \|(\phi_j * x)\downarrow_d\|^2 \le B\|x\|^2,
+              \qquad \kappa = B / A.
+
+    Examples
+    --------
+    >>> out = frame_cell(bank="mel", n_filters=40, kernel_size=512, stride=1, seed=0)
+    >>> out["kappa"] > 1
+    True
+    """
+    kwargs: dict[str, Any] = {"sample_rate": sample_rate, "stride": stride}
+    if bank == "gaussian":
+        kwargs["seed"] = seed
+    elif fmin is not None:
+        kwargs["fmin"] = fmin
+    fb = BANK_FAMILIES[bank](n_filters, kernel_size, **kwargs)
+    N = default_n_fft(kernel_size) if n_fft is None else n_fft
+    A, B = frame_bounds(fb, n_fft=N)
+    return {"A": float(A), "B": float(B), "kappa": float(kappa_from_bounds(A, B, n_fft=N))}

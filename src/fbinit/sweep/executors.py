@@ -23,6 +23,7 @@ other tasks go on.
 
 from __future__ import annotations
 
+import builtins
 import concurrent.futures
 import functools
 import importlib
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,6 +87,9 @@ class TaskResult:
         None for an installed package.
     started_at, finished_at : str
         ISO 8601 UTC times.
+    warnings_json : str or None
+        The warnings the experiment raised, a JSON list of ``"Category: message"`` (None if
+        there were none): a degenerate configuration says so in its row.
     """
 
     task: Task
@@ -99,11 +104,26 @@ class TaskResult:
     git_revision: str | None
     started_at: str
     finished_at: str
+    warnings_json: str | None = None
 
     @functools.cached_property
     def result(self) -> dict[str, Any] | None:
         """The parsed results (None for a failed task)."""
         return None if self.result_json is None else json.loads(self.result_json)
+
+    @property
+    def warnings(self) -> list[str]:
+        """The warnings the experiment raised, ``"Category: message"`` each."""
+        return [] if self.warnings_json is None else json.loads(self.warnings_json)
+
+    def rewarn(self, stacklevel: int = 2) -> None:
+        """Raise the recorded warnings again here (builtin categories kept, else UserWarning)."""
+        for text in self.warnings:
+            name, _, message = text.partition(": ")
+            category = getattr(builtins, name, None)
+            if not (isinstance(category, type) and issubclass(category, Warning)):
+                category, message = UserWarning, text
+            warnings.warn(message, category, stacklevel=stacklevel + 1)
 
 
 def _now() -> str:
@@ -217,24 +237,27 @@ def execute_task(task: Task, threads: int | None = 1) -> TaskResult:
     started = _now()
     t0 = time.perf_counter()
     result_json = error_type = error_message = trace = None
-    try:
-        import_modules(task.imports)
-        experiment = get_experiment(task.experiment)
-        with _torch_threads(threads):
-            out = experiment.function(**task.params, seed=task.run_seed)
-        if not isinstance(out, Mapping):
-            raise TypeError(
-                f"experiment {task.experiment!r} returned {type(out).__name__}; it must return "
-                "a mapping of results"
-            )
-        result_json = json.dumps(to_json(out), separators=(",", ":"))
-        status = "done"
-    except (Exception, SystemExit) as exc:  # stored with the task; the sweep goes on
-        status = "failed"
-        error_type = f"{type(exc).__module__}.{type(exc).__qualname__}"
-        error_message = str(exc)
-        trace = traceback.format_exc()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            import_modules(task.imports)
+            experiment = get_experiment(task.experiment)
+            with _torch_threads(threads):
+                out = experiment.function(**task.params, seed=task.run_seed)
+            if not isinstance(out, Mapping):
+                raise TypeError(
+                    f"experiment {task.experiment!r} returned {type(out).__name__}; it must return "
+                    "a mapping of results"
+                )
+            result_json = json.dumps(to_json(out), separators=(",", ":"))
+            status = "done"
+        except (Exception, SystemExit) as exc:  # stored with the task; the sweep goes on
+            status = "failed"
+            error_type = f"{type(exc).__module__}.{type(exc).__qualname__}"
+            error_message = str(exc)
+            trace = traceback.format_exc()
     wall = time.perf_counter() - t0
+    messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     return TaskResult(
         task,
         status,
@@ -248,6 +271,7 @@ def execute_task(task: Task, threads: int | None = 1) -> TaskResult:
         revision,
         started,
         _now(),
+        json.dumps(messages) if messages else None,
     )
 
 

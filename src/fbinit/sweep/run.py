@@ -182,6 +182,9 @@ class SweepRunner:
     def results(self, tasks: Sequence[Task]) -> list[dict[str, Any]]:
         """Each task's results, in the order of ``tasks``.
 
+        The warnings the experiments raised (recorded in their rows, wherever they ran) are
+        raised again here, in task order.
+
         Raises
         ------
         SweepError
@@ -204,4 +207,6 @@ class SweepRunner:
                 f"{len(failed)} of {len(tasks)} tasks failed{hint}; first, {first.task.label}: "
                 f"{first.error_type}: {first.error_message}"
             )
+        for task in tasks:
+            results[task.key].rewarn(stacklevel=2)
         return [results[t.key].result for t in tasks]  # type: ignore[misc]

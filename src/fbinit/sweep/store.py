@@ -12,6 +12,7 @@ Schema (version 1)::
         error_type TEXT, error_message TEXT, traceback TEXT,   -- NULL if done
         wall_s REAL, host TEXT, package_version TEXT, git_revision TEXT,
         started_at TEXT, finished_at TEXT,                     -- ISO 8601, UTC
+        warnings TEXT,          -- JSON list of the warnings it raised (NULL if none)
         attempts INTEGER        -- runs that reached the store (a retried failure adds one)
     )
 
@@ -70,6 +71,7 @@ CREATE TABLE tasks (
     git_revision TEXT,
     started_at TEXT NOT NULL,
     finished_at TEXT NOT NULL,
+    warnings TEXT,
     attempts INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (experiment, config_hash, seed)
 );
@@ -94,6 +96,7 @@ COLUMNS = (
     "git_revision",
     "started_at",
     "finished_at",
+    "warnings",
     "attempts",
 )
 
@@ -377,6 +380,7 @@ class ResultsStore:
             result.git_revision,
             result.started_at,
             result.finished_at,
+            result.warnings_json,
         )
         deadline = time.monotonic() + self.timeout
         while True:
