@@ -193,3 +193,13 @@ def test_progress_on_a_terminal_is_a_bar_with_the_time_left():
         assert fields.fields["eta"] != "?"
     console.file.flush()
     assert "5/10 tasks, 1 failed" in out.getvalue() and "left ~" in out.getvalue()
+
+
+def test_warnings_are_counted_and_listed(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")  # the listing's table on one line per row
+    path = tmp_path / "warns.toml"
+    path.write_text('experiment = "toy.warns"\nimports = ["sweep_toys"]\nseeds = [0, 1]\n')
+    assert main(["sweep", str(path), "--workers", "1"]) == 0
+    assert "2 raised warnings (kept in their rows)" in capsys.readouterr().out
+    assert main(["results", str(tmp_path / "warns.sqlite")]) == 0
+    assert "[2 warnings: RuntimeWarning: a degenerate toy]" in capsys.readouterr().out

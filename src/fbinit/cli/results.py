@@ -91,6 +91,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
             if row.status == "done"
             else f"{row.error_type}: {row.error_message}"
         )
+        if row.warnings:
+            outcome += f" [{len(row.warnings)} warnings: {row.warnings[0]}]"
         table.add_row(
             row.experiment,
             row.config_hash[:8],

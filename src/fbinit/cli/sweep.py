@@ -174,6 +174,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     extra = (
         f" ({summary.duplicates} already stored by another process)" if summary.duplicates else ""
     )
+    if summary.warned:
+        extra += f"; {summary.warned} raised warnings (kept in their rows)"
     say(
         console,
         f"ran {ran} tasks in {format_duration(summary.wall_s)}: {summary.done} done, "

@@ -34,6 +34,8 @@ class SweepSummary:
         it started; run by it and done; run by it and failed.
     duplicates : int
         Of the tasks it ran, those another process stored first (its row was kept).
+    warned : int
+        Of the tasks it ran, those whose experiment raised warnings (kept in their rows).
     failures : list of TaskResult
         The failed tasks of this run (error type, message, traceback).
     wall_s : float
@@ -46,6 +48,7 @@ class SweepSummary:
     done: int = 0
     failed: int = 0
     duplicates: int = 0
+    warned: int = 0
     failures: list[TaskResult] = field(default_factory=list)
     wall_s: float = 0.0
     results: dict[tuple[str, str, int], TaskResult] | None = None
@@ -136,6 +139,7 @@ def run_sweep(
             with _atomic_against_sigint():
                 if store is not None and not store.put(res):
                     summary.duplicates += 1
+            summary.warned += res.warnings_json is not None
             if res.status == "done":
                 summary.done += 1
             else:
