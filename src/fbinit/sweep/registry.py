@@ -2,9 +2,9 @@
 
 The sweep engine knows no experiment by name. An experiment registers itself with
 :func:`register`; modules that register experiments are found through the
-``fbinit.experiments`` entry-point group (the package's own: ``scaling`` and ``energy`` in
-:mod:`fbinit.analysis.experiments`) or imported by name (the ``imports`` key of a sweep
-file), in the process that runs the task as well as in the one that plans it.
+``fbinit.experiments`` entry-point group (the package's own: ``scaling``, ``energy`` and
+``frame`` in :mod:`fbinit.analysis.experiments`) or imported by name (the ``imports`` key
+of a sweep file), in the process that runs the task as well as in the one that plans it.
 
 An experiment function takes its parameters as keywords and the task's seed as ``seed``
 and returns a JSON-able mapping of results::
