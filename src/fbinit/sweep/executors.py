@@ -483,7 +483,9 @@ class DaskExecutor(_Executor):
                         host="127.0.0.1",
                         scheduler_port=0,
                         dashboard_address=None,
-                        silence_logs=logging.ERROR,
+                        # the sweep reports failures itself; a closing cluster's
+                        # heartbeat errors are noise
+                        silence_logs=logging.CRITICAL,
                     )
                 self.client = distributed.Client(self._cluster, set_as_default=False)
         except OSError as exc:
