@@ -16,7 +16,11 @@ switching and memory. The serial executor runs in this process with torch's own 
 The last column, the sum of the tasks' own wall times, tells computing (it grows when
 workers share cores) from overhead (the sweep time beyond it divided by the workers).
 
-Run: ``.venv/bin/python benchmarks/bench_sweep.py [--draws 1000] [--repeat 2] [--quick]``
+``--default-trim`` adds one Dask worker started with Dask's default environment
+(``MALLOC_TRIM_THRESHOLD_=65536``), which fbinit's local clusters unset.
+
+Run: ``.venv/bin/python benchmarks/bench_sweep.py [--draws 1000] [--repeat 2] [--quick]
+[--default-trim]``
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from fbinit.sweep import (  # noqa: E402
     DaskExecutor,
     LocalPoolExecutor,
     SerialExecutor,
+    execute_task,
     expand,
     run_sweep,
 )
@@ -64,11 +69,41 @@ def timed(executor, tasks, repeat):
     return startup, wall, busy, rows
 
 
+def dask_default_trim(tasks, repeat):
+    """One worker of a LocalCluster with Dask's default settings (MALLOC_TRIM_THRESHOLD_ set)."""
+    import distributed
+
+    t0 = time.perf_counter()
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        client.run(__import__, "fbinit.sweep.executors")
+        startup = time.perf_counter() - t0
+        best = None
+        for _ in range(repeat):
+            t1 = time.perf_counter()
+            results = client.gather(client.map(execute_task, tasks, pure=False))
+            wall = time.perf_counter() - t1
+            if best is None or wall < best[0]:
+                best = (wall, results)
+    wall, results = best
+    rows = {r.task.key: r.result_json for r in results}
+    return startup, wall, sum(r.wall_s for r in results), rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=1000, help="draws per cell")
     parser.add_argument("--repeat", type=int, default=2, help="sweeps per executor (best kept)")
     parser.add_argument("--quick", action="store_true", help="20 draws per cell (a smoke run)")
+    parser.add_argument(
+        "--default-trim",
+        action="store_true",
+        help="also one Dask worker with Dask's default MALLOC_TRIM_THRESHOLD_ (what fbinit avoids)",
+    )
     args = parser.parse_args()
     draws = 20 if args.quick else args.draws
     tasks = expand(
@@ -100,6 +135,12 @@ def main() -> None:
             reference, serial_s = rows, sweep
         elif rows != reference:
             raise RuntimeError(f"{name}: rows differ from the serial run")
+        print(f"| {name} | {startup:.1f} | {sweep:.1f} | {sweep / serial_s:.2f} | {busy:.1f} |")
+    if args.default_trim:
+        startup, sweep, busy, rows = dask_default_trim(tasks, args.repeat)
+        if rows != reference:
+            raise RuntimeError("Dask with the default trim threshold: rows differ")
+        name = "Dask local, 1 worker, Dask's default MALLOC_TRIM_THRESHOLD_"
         print(f"| {name} | {startup:.1f} | {sweep:.1f} | {sweep / serial_s:.2f} | {busy:.1f} |")
     print("\nrows identical bit for bit on every executor")
 
