@@ -21,6 +21,7 @@ scaling``, the paper figures and ``analysis/scaling_predictor_accuracy.py`` use 
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -29,8 +30,9 @@ import numpy as np
 
 from fbinit import banks, signals
 from fbinit._validate import check_choice, check_int, check_positive_float, check_probability
+from fbinit.analysis.energy import energy_response
 from fbinit.analysis.frames import frame_bounds, kappa_from_bounds
-from fbinit.analysis.montecarlo import energy_monte_carlo
+from fbinit.analysis.montecarlo import cell_seed, energy_monte_carlo
 from fbinit.analysis.scaling import ConditionNumberStats, condition_number_stats, default_n_fft
 from fbinit.errors import ParameterError
 from fbinit.sweep import SweepRunner, expand, register
@@ -321,9 +323,22 @@ def energy_cell(
     norm2 = float(x @ x)
     if norm2 == 0.0:
         raise ParameterError(f"signal={signal!r:.80} has zero energy; must not be silent")
-    energies = energy_monte_carlo(
-        x, n_filters, kernel_size, n_draws=n_draws, sigma=sigma, mode=mode, method=method, seed=seed
-    ).numpy()
+    if method == "fft":  # the draws of energy_monte_carlo, shared by consecutive signals
+        bank = _cell_banks(
+            n_filters, kernel_size, n_draws, sigma, cell_seed(seed, n_filters, kernel_size)
+        )
+        energies = energy_response(bank, x, mode=mode).numpy()
+    else:
+        energies = energy_monte_carlo(
+            x,
+            n_filters,
+            kernel_size,
+            n_draws=n_draws,
+            sigma=sigma,
+            mode=mode,
+            method=method,
+            seed=seed,
+        ).numpy()
     ratios = energies / norm2
     return {
         "energy_ratios": ratios,
@@ -333,6 +348,13 @@ def energy_cell(
         "q05": float(np.quantile(ratios, 0.05)),
         "q95": float(np.quantile(ratios, 0.95)),
     }
+
+
+@functools.lru_cache(maxsize=1)
+def _cell_banks(n_filters: int, kernel_size: int, n_draws: int, sigma, seed: int):
+    """The random banks of one energy cell; the last cell is kept, so the tasks of several
+    signals on one cell (in a row, as :func:`energy_ratio_grid` orders them) draw it once."""
+    return banks.gaussian(n_filters, kernel_size, sigma=sigma, n_draws=n_draws, seed=seed)
 
 
 def energy_ratio_grid(
@@ -369,12 +391,13 @@ def energy_ratio_grid(
     (1, 2, 5)
     """
     samples = [np.asarray(x, dtype=np.float64).tolist() for x in sigs.values()]
-    grid = {"signal": samples, "kernel_size": list(kernel_sizes)}
+    # signals innermost: the tasks of one kernel size follow each other and share its banks
+    grid = {"kernel_size": list(kernel_sizes), "signal": samples}
     fixed = {"n_filters": n_filters, "n_draws": n_draws}
     tasks = expand("energy", grid, fixed, [check_int("seed", seed, minimum=0)])
     records = (runner or SweepRunner()).results(tasks)
     out = np.array([r["energy_ratios"] for r in records], dtype=np.float64)
-    return out.reshape(len(samples), len(kernel_sizes), n_draws)
+    return out.reshape(len(kernel_sizes), len(samples), n_draws).transpose(1, 0, 2)
 
 
 # -------------------------------------------------------------------- frame cell
