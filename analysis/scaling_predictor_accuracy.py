@@ -1,11 +1,15 @@
 """How well kappa_tilde and the extreme-value model predict the median condition number.
 
 Runs the Monte Carlo grid n_filters in {5, 8, ..., 256} x kernel_size in {8, 16, ..., 4096}
-(n_fft = max(1024, 2 kernel_size), default sigma, stride 1), writes the statistics with both
-predictions to a CSV file, prints a Markdown table of the relative errors, and draws
-docs/img/scaling_predictor.png.
+(n_fft = max(1024, 2 kernel_size), default sigma, stride 1) as a sweep of ``scaling`` cells,
+writes the statistics with both predictions to a CSV file, prints a Markdown table of the
+relative errors, and draws docs/img/scaling_predictor.png.
 
     python analysis/scaling_predictor_accuracy.py [--n-draws 200] [--seed 0]
+        [--store build/scaling_predictor.sqlite] [--workers N | --dask-local N | --scheduler ADDR]
+
+With ``--store`` the cells are kept as they finish: an interrupted run resumes, and a rerun
+only redraws the figure and the table. The cells run on a local process pool by default.
 """
 
 from __future__ import annotations
@@ -21,24 +25,27 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from fbinit.analysis.experiments import condition_number_grid  # noqa: E402
 from fbinit.analysis.extremes import predict_median_kappa  # noqa: E402
-from fbinit.analysis.scaling import condition_number_stats, kappa_tilde  # noqa: E402
+from fbinit.analysis.scaling import kappa_tilde  # noqa: E402
+from fbinit.sweep import ResultsStore, SweepRunner, make_executor  # noqa: E402
 
 N_FILTERS = [5, 8, 16, 32, 64, 128, 256]
 KERNEL_SIZES = [2**k for k in range(3, 13)]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(n_draws: int, seed: int):
+def run(n_draws: int, seed: int, runner: SweepRunner | None = None):
     """Monte Carlo statistics, both predictions and the standard error of the MC median."""
     start = time.perf_counter()
-    stats = condition_number_stats(
+    stats = condition_number_grid(
         N_FILTERS,
         KERNEL_SIZES,
         n_fft=None,
         n_draws=n_draws,
         seed=seed,
         quantiles=(0.25, 0.5, 0.75),
+        runner=runner,
     )
     wall = time.perf_counter() - start
     t0 = time.perf_counter()
@@ -151,13 +158,26 @@ def main() -> None:
         "--csv", type=Path, default=ROOT / "docs/data/scaling_predictor_accuracy.csv"
     )
     parser.add_argument("--figure", type=Path, default=ROOT / "docs/img/scaling_predictor.png")
+    parser.add_argument("--store", type=Path, default=None, help="results store (resumable)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, help="local processes (1: serial)")
+    where.add_argument("--dask-local", type=int, default=None, help="local Dask workers")
+    where.add_argument("--scheduler", default=None, help="Dask scheduler, tcp://HOST:PORT")
     args = parser.parse_args()
-    stats, predicted, tilde, se_median, wall, predictor_s = run(args.n_draws, args.seed)
+    executor = make_executor(args.workers, scheduler=args.scheduler, dask_local=args.dask_local)
+    store = None if args.store is None else ResultsStore(args.store)
+    try:
+        runner = SweepRunner(executor, store)
+        stats, predicted, tilde, se_median, wall, predictor_s = run(args.n_draws, args.seed, runner)
+    finally:
+        if store is not None:
+            store.close()
     write_csv(args.csv, stats, predicted, tilde, se_median)
     figure(args.figure, stats, predicted, tilde, se_median)
     print(markdown(stats, predicted, tilde, se_median))
     print(
-        f"\nMonte Carlo: {len(stats)} cells x {args.n_draws} draws in {wall:.0f} s; "
+        f"\nMonte Carlo: {len(stats)} cells x {args.n_draws} draws in {wall:.0f} s on "
+        f"{executor.description}; "
         f"predictor: {1000 * predictor_s:.0f} ms for the {len(stats)} cells"
     )
     print(f"wrote {args.csv} and {args.figure}")

@@ -2,7 +2,8 @@
 
 A command module registers its sub-parser in :data:`COMMANDS` order; ``run(args, console)``
 returns the exit status. Errors of the fbinit family (and wrong types) print one line and
-exit with status 2.
+exit with status 2; an interrupt (Ctrl-C, SIGINT) prints one line and exits with status
+130, keeping what was finished (results already written, sweep rows already committed).
 """
 
 from __future__ import annotations
@@ -13,13 +14,23 @@ import sys
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 from fbinit.errors import FbinitError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: command modules of fbinit.cli, in the order ``fbinit --help`` lists them
-COMMANDS = ("analyze", "report", "figures", "scaling", "theory", "frontends")
+COMMANDS = (
+    "analyze",
+    "report",
+    "figures",
+    "scaling",
+    "theory",
+    "frontends",
+    "sweep",
+    "results",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,8 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args, console)
     except (FbinitError, TypeError) as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
+    except KeyboardInterrupt:
+        err.print("interrupted: what was finished is kept", highlight=False)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""`fbinit scaling`: condition numbers of random banks over a (J, T) grid."""
+"""`fbinit scaling`: condition numbers of random banks over a (J, T) grid, run as a sweep.
+
+Each (J, T) cell is a task of the ``scaling`` experiment: cells run on the chosen executor
+(``--workers``, ``--scheduler``, ``--dask-local``) and, with ``--store``, are stored as
+they finish, so an interrupted grid resumes where it stopped.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +14,31 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from fbinit.cli._common import progress
+from fbinit.cli.sweep import ProgressDisplay, add_executor_arguments, executor_from_args
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from fbinit.analysis import condition_number_stats, kappa_tilde, predict_median_kappa
+    from fbinit.analysis import kappa_tilde, predict_median_kappa
+    from fbinit.analysis.experiments import condition_number_grid
+    from fbinit.sweep import ResultsStore, SweepRunner
 
-    with progress(console, "condition numbers") as bar:
-        task = bar.add_task("draws", total=None)
-        stats = condition_number_stats(
-            args.n_filters,
-            args.kernel_size,
-            n_fft=args.n_fft,
-            n_draws=args.draws,
-            stride=args.stride,
-            seed=args.seed,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    executor = executor_from_args(args)
+    store = None if args.store is None else ResultsStore(args.store)
+    try:
+        with ProgressDisplay(console, "condition numbers", every=args.progress_every) as show:
+            runner = SweepRunner(executor, store, args.retry_failed, show)
+            stats = condition_number_grid(
+                args.n_filters,
+                args.kernel_size,
+                n_fft=args.n_fft,
+                n_draws=args.draws,
+                stride=args.stride,
+                seed=args.seed,
+                runner=runner,
+            )
+    finally:
+        if store is not None:
+            store.close()
     table = Table(title=f"Condition number of Gaussian banks ({args.draws} draws per cell)")
     for col in ("J", "T", "N", "median κ", "mean κ", "mean B / mean A", "κ̃(J, T)", "model"):
         table.add_column(col, justify="right")
@@ -67,4 +80,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     scaling.add_argument("--draws", "-M", type=int, default=200)
     scaling.add_argument("--seed", type=int, default=0)
     scaling.add_argument("--csv", type=Path, default=None, help="also write the table here")
+    scaling.add_argument(
+        "--store", type=Path, default=None, help="results store: keep the cells, resume a grid"
+    )
+    add_executor_arguments(scaling)
     scaling.set_defaults(func=run)

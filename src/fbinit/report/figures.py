@@ -55,13 +55,15 @@ from fbinit._io import atomic_write_text, csv_text, save_figure
 from fbinit._validate import check_int
 from fbinit.analysis.deviation import deviation_bound
 from fbinit.analysis.distribution import WeightedChiSquare, energy_distribution
+from fbinit.analysis.experiments import condition_number_grid, energy_ratio_grid
 from fbinit.analysis.extremes import (
     expected_frame_bounds_model,
     predict_median_kappa,
 )
-from fbinit.analysis.montecarlo import cell_seed, energy_monte_carlo
-from fbinit.analysis.scaling import condition_number_stats, kappa_tilde
+from fbinit.analysis.montecarlo import cell_seed
+from fbinit.analysis.scaling import kappa_tilde
 from fbinit.errors import ParameterError
+from fbinit.sweep import SweepRunner
 
 __all__ = [
     "FigureResult",
@@ -402,12 +404,16 @@ class _EnergyStudy:
 
 
 def _energy_study(
-    sigs: Mapping[str, np.ndarray], kernel_sizes: Sequence[int], n_draws: int, seed: int
+    sigs: Mapping[str, np.ndarray],
+    kernel_sizes: Sequence[int],
+    n_draws: int,
+    seed: int,
+    runner: SweepRunner | None = None,
 ) -> _EnergyStudy:
     names = list(sigs)
     J = ENERGY_N_FILTERS
     sizes = tuple(kernel_sizes)
-    energies = np.empty((len(names), len(sizes), n_draws))
+    energies = _energy_ratios(sigs, sizes, n_draws, seed, runner)
     laws: list[WeightedChiSquare] = [None] * len(names)  # type: ignore[list-item]
     exact = np.empty((len(names), len(sizes)))
     bounds = {m: np.empty((len(names), len(sizes))) for m in BOUND_LABELS}
@@ -417,8 +423,6 @@ def _energy_study(
     for idx in groups.values():
         xs = np.stack([sigs[names[i]] for i in idx])
         norm2 = (xs * xs).sum(axis=-1)
-        e = energy_monte_carlo(xs, J, list(sizes), n_draws=n_draws, seed=seed).numpy()
-        energies[idx] = e.transpose(2, 1, 0) / norm2[:, None, None]  # (group, sizes, draws)
         law = energy_distribution(xs, J, list(sizes))  # batch (n_group, n_sizes)
         q = law.ppf(1.0 - TAIL_PROBABILITY).numpy()
         mean = law.mean.numpy()
@@ -430,6 +434,17 @@ def _energy_study(
             b = deviation_bound(xs, J, list(sizes), TAIL_PROBABILITY, method=method)
             bounds[method][idx] = b.numpy()
     return _EnergyStudy(names, sizes, n_draws, energies, laws, exact, bounds)
+
+
+def _energy_ratios(sigs, sizes, n_draws: int, seed: int, runner) -> np.ndarray:
+    """E / ||x||^2 per (signal, kernel size, draw): the Monte Carlo, run as a sweep.
+
+    One ``energy`` task per (signal, T); its banks are those of
+    :func:`fbinit.analysis.energy_monte_carlo` (seeded by :func:`cell_seed`).
+    """
+    return energy_ratio_grid(
+        sigs, ENERGY_N_FILTERS, list(sizes), n_draws=n_draws, seed=seed, runner=runner
+    )
 
 
 def _deviation_table(study: _EnergyStudy, column: str, labels: Mapping[str, str]):
@@ -699,13 +714,15 @@ def figure_4(
 # ------------------------------------------------------------ frame figures (5-7)
 
 
-def _frame_stats(n_filters: Sequence[int], n_draws: int, seed: int, kernel_sizes):
-    return condition_number_stats(
+def _frame_stats(n_filters: Sequence[int], n_draws: int, seed: int, kernel_sizes, runner=None):
+    """Frame-bound statistics of the (J, T) cells, run as a sweep (one task per cell)."""
+    return condition_number_grid(
         list(n_filters),
         list(kernel_sizes),
         n_fft=N_SAMPLES,
         n_draws=n_draws,
         seed=seed,
+        runner=runner,
     )
 
 
@@ -1013,6 +1030,7 @@ def write_figures(
     seed: int = 0,
     kernel_sizes: Sequence[int] = KERNEL_SIZES,
     progress: Callable[[str, int, int], None] | None = None,
+    runner: SweepRunner | None = None,
 ) -> list[Path]:
     """Compute the seven figures and write each as PNG, PDF and CSV.
 
@@ -1034,6 +1052,10 @@ def write_figures(
     progress : callable(stage, done, total), optional
         Called before each figure with its description, the number of figures done and
         7, and once at the end with ``("done", 7, 7)``.
+    runner : fbinit.sweep.SweepRunner, optional
+        Where the Monte Carlo cells run (one sweep task per (signal, T) energy cell and
+        per (J, T) frame cell; default serially in this process) and, with a store,
+        where they are kept, so an interrupted run resumes.
 
     Returns
     -------
@@ -1065,19 +1087,19 @@ def write_figures(
 
     def clip_study():
         if "clips" not in cache:
-            cache["clips"] = _energy_study(clip_signals, sizes, n_draws, seed)
+            cache["clips"] = _energy_study(clip_signals, sizes, n_draws, seed, runner)
         return cache["clips"]
 
     def frame_stats():
         if "frames" not in cache:
             js = sorted(set(FIG7_N_FILTERS) | set(FIG6_N_FILTERS) | {FIG5_N_FILTERS})
-            cache["frames"] = _frame_stats(js, n_draws, seed, sizes)
+            cache["frames"] = _frame_stats(js, n_draws, seed, sizes, runner)
         return cache["frames"]
 
     builders = {
         1: lambda: figure_1(clip_signals),
         2: lambda: _figure_2_from(_slice_last(clip_study())),
-        3: lambda: _figure_3_from(_energy_study(_synthetic(), sizes, n_draws, seed)),
+        3: lambda: _figure_3_from(_energy_study(_synthetic(), sizes, n_draws, seed, runner)),
         4: lambda: _figure_4_from(clip_study()),
         5: lambda: _figure_5_from(frame_stats()),
         6: lambda: _figure_6_from(frame_stats()),
