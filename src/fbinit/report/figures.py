@@ -3,7 +3,10 @@ r"""The seven figures of Haider et al. (2024), reproduced with the notebooks' de
 Each ``figure_N`` computes the numbers of one figure of "Instabilities in Convnets for Raw
 Audio" and returns a :class:`FigureResult`: the matplotlib figure and the table of the
 plotted numbers (one CSV row per plotted point). :func:`write_figures` writes all seven as
-``fig{N}_<slug>.png``, ``.pdf`` and ``.csv``, each file atomically.
+``fig{N}_<slug>.png``, ``.pdf`` and ``.csv`` into one output folder that appears whole or
+not at all (:func:`fbinit._io.output_set`). Every CSV starts with ``# key: value`` lines
+recording the settings that produced it (figure, seed, draws, kernel sizes, clips, package
+version), read back by :func:`fbinit._io.read_csv`.
 
 What differs from the authors' notebooks (reference/random-filterbanks.md, "Defects"):
 
@@ -40,7 +43,7 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +54,7 @@ import scipy.signal
 from matplotlib.figure import Figure
 
 from fbinit import signals
-from fbinit._io import atomic_write_text, csv_text, save_figure
+from fbinit._io import atomic_write_text, check_output_dir, csv_text, output_set, save_figure
 from fbinit._validate import check_int
 from fbinit.analysis.deviation import deviation_bound
 from fbinit.analysis.distribution import WeightedChiSquare, energy_distribution
@@ -64,6 +67,7 @@ from fbinit.analysis.scaling import condition_number_stats, kappa_tilde
 from fbinit.errors import ParameterError
 
 __all__ = [
+    "FIGURES_KIND",
     "FigureResult",
     "cell_seed",
     "figure_1",
@@ -93,6 +97,8 @@ FIG7_N_FILTERS = tuple(range(3, 11))
 #: bins of the histograms of Fig. 2, resolution of the PNGs
 HISTOGRAM_BINS = 40
 PNG_DPI = 110
+#: the kind of output set the figures' folder is (recorded in its manifest.json)
+FIGURES_KIND = "fbinit figures"
 
 #: legend label of each deviation_bound method (shared with the report)
 BOUND_LABELS = {
@@ -122,12 +128,16 @@ class FigureResult:
         Built without pyplot (nothing to close).
     table : dict of str -> numpy.ndarray
         Columns of equal length, one row per plotted point; written as the CSV.
+    settings : dict
+        What produced the numbers (figure, seed, n_draws, kernel sizes, clips, ...),
+        written as the CSV's ``# key: value`` header with the package version.
     """
 
     number: int
     slug: str
     figure: Figure
     table: dict[str, np.ndarray]
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def stem(self) -> str:
@@ -135,16 +145,27 @@ class FigureResult:
         return f"fig{self.number}_{self.slug}"
 
     def to_csv(self) -> str:
-        """The table as CSV text (header row; floats at full precision)."""
+        """The table as CSV text: the settings header, a header row, floats at full precision."""
+        from fbinit import __version__
+
         columns = list(self.table)
         n_rows = {len(v) for v in self.table.values()}
         if len(n_rows) > 1:
             raise ParameterError(f"table columns have lengths {sorted(n_rows)}; must be equal")
         cols = [_csv_cells(self.table[c]) for c in columns]
-        return csv_text(columns, zip(*cols, strict=True))
+        settings = {"fbinit": __version__, "figure": self.number, **self.settings}
+        return csv_text(columns, zip(*cols, strict=True), settings=settings)
+
+    def with_settings(self, **settings: Any) -> FigureResult:
+        """The same result with ``settings`` recorded (added to those it has)."""
+        return replace(self, settings={**self.settings, **settings})
 
     def save(self, out_dir: str | os.PathLike) -> list[Path]:
-        """Write the PNG, PDF and CSV into ``out_dir`` atomically; return their paths."""
+        """Write the PNG, PDF and CSV into the folder ``out_dir``; return their paths.
+
+        Each file is written atomically (a temporary file renamed into place); the folder
+        may hold other files. :func:`write_figures` writes all seven as one output set.
+        """
         out = _check_out_dir(out_dir)
         paths = []
         for fmt in ("png", "pdf"):
@@ -166,12 +187,19 @@ def _csv_cells(values: np.ndarray) -> list[str]:
 
 
 def _check_out_dir(out_dir: Any) -> Path:
-    if not isinstance(out_dir, (str, os.PathLike)):
-        raise TypeError(f"out_dir={out_dir!r} must be a path")
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"out_dir='{out}' must be a directory (it is a file)")
+    out = check_output_dir(out_dir, kind=None)
     out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _settings(**values: Any) -> dict[str, Any]:
+    """Settings of a figure: the given values and the paper's fixed parameters they imply."""
+    out = dict(values)
+    if "kernel_sizes" in out:
+        out["kernel_sizes"] = [int(t) for t in out["kernel_sizes"]]
+    if "clips" in out:
+        out["clips"] = [str(c) for c in out["clips"]]
+        out.update(sample_rate=SAMPLE_RATE, clip_seconds=CLIP_SECONDS)
     return out
 
 
@@ -354,6 +382,7 @@ def figure_1(clips: Any = None) -> FigureResult:
     ('flute (synthetic)', 0.0)
     """
     clips = _resolve_clips(clips)
+    settings = _settings(clips=list(clips))
     fig, axes = _new_figure(len(clips), height=3.0, sharey=True)
     rows: dict[str, list] = {"clip": [], "time_s": [], "frequency_hz": [], "power_db": []}
     mesh = None
@@ -382,7 +411,7 @@ def figure_1(clips: Any = None) -> FigureResult:
         "frequency_hz": np.concatenate(rows["frequency_hz"]),
         "power_db": np.concatenate(rows["power_db"]),
     }
-    return FigureResult(1, "spectrograms", fig, table)
+    return FigureResult(1, "spectrograms", fig, table, settings)
 
 
 # ------------------------------------------------------------ energy figures (2-4)
@@ -599,7 +628,7 @@ def figure_2(
     n_draws, seed = _check_draws(n_draws, seed)
     (T,) = _check_kernel_sizes([kernel_size])
     study = _energy_study(_resolve_clips(clips, T), (T,), n_draws, seed)
-    return _figure_2_from(study)
+    return _figure_2_from(study).with_settings(**_energy_settings(study, seed, clips=True))
 
 
 def figure_3(
@@ -640,7 +669,7 @@ def figure_3(
     """
     n_draws, seed = _check_draws(n_draws, seed)
     study = _energy_study(_synthetic(), _check_kernel_sizes(kernel_sizes), n_draws, seed)
-    return _figure_3_from(study)
+    return _figure_3_from(study).with_settings(**_energy_settings(study, seed, clips=False))
 
 
 def _synthetic() -> dict[str, np.ndarray]:
@@ -693,7 +722,7 @@ def figure_4(
     n_draws, seed = _check_draws(n_draws, seed)
     sizes = _check_kernel_sizes(kernel_sizes)
     study = _energy_study(_resolve_clips(clips, max(sizes)), sizes, n_draws, seed)
-    return _figure_4_from(study)
+    return _figure_4_from(study).with_settings(**_energy_settings(study, seed, clips=True))
 
 
 # ------------------------------------------------------------ frame figures (5-7)
@@ -792,7 +821,31 @@ def figure_5(
     """
     n_draws, seed = _check_draws(n_draws, seed)
     sizes = _check_kernel_sizes(kernel_sizes)
-    return _figure_5_from(_frame_stats([FIG5_N_FILTERS], n_draws, seed, sizes))
+    stats = _frame_stats([FIG5_N_FILTERS], n_draws, seed, sizes)
+    return _figure_5_from(stats).with_settings(**_frame_settings(stats, seed, [FIG5_N_FILTERS]))
+
+
+def _energy_settings(study: _EnergyStudy, seed: int, *, clips: bool) -> dict[str, Any]:
+    where = {"clips": study.names} if clips else {"signals": study.names, "n_samples": N_SAMPLES}
+    return _settings(
+        seed=seed,
+        n_draws=study.n_draws,
+        n_filters=ENERGY_N_FILTERS,
+        kernel_sizes=study.kernel_sizes,
+        p=TAIL_PROBABILITY,
+        **where,
+    )
+
+
+def _frame_settings(stats, seed: int, n_filters: Sequence[int]) -> dict[str, Any]:
+    return _settings(
+        seed=seed,
+        n_draws=int(stats.n_draws[0]),
+        n_filters=[int(j) for j in n_filters],
+        kernel_sizes=sorted(set(stats.kernel_size.tolist())),
+        n_fft=N_SAMPLES,
+        stride=1,
+    )
 
 
 def _kappa_tilde(J: int, T: np.ndarray) -> np.ndarray:
@@ -902,7 +955,8 @@ def figure_6(
     """
     n_draws, seed = _check_draws(n_draws, seed)
     sizes = _check_kernel_sizes(kernel_sizes)
-    return _figure_6_from(_frame_stats(FIG6_N_FILTERS, n_draws, seed, sizes))
+    stats = _frame_stats(FIG6_N_FILTERS, n_draws, seed, sizes)
+    return _figure_6_from(stats).with_settings(**_frame_settings(stats, seed, FIG6_N_FILTERS))
 
 
 def _figure_7_from(stats) -> FigureResult:
@@ -989,7 +1043,8 @@ def figure_7(
     """
     n_draws, seed = _check_draws(n_draws, seed)
     sizes = _check_kernel_sizes(kernel_sizes)
-    return _figure_7_from(_frame_stats(FIG7_N_FILTERS, n_draws, seed, sizes))
+    stats = _frame_stats(FIG7_N_FILTERS, n_draws, seed, sizes)
+    return _figure_7_from(stats).with_settings(**_frame_settings(stats, seed, FIG7_N_FILTERS))
 
 
 # ----------------------------------------------------------------------- all seven
@@ -1019,9 +1074,12 @@ def write_figures(
     Parameters
     ----------
     out_dir : str or os.PathLike
-        Folder (created if missing). Files are ``fig{N}_<slug>.png/.pdf/.csv``; each is
-        written to a temporary file and renamed into place, so an interrupted run never
-        leaves a half-written file.
+        The figures' folder, ``fig{N}_<slug>.png/.pdf/.csv`` and ``manifest.json`` (the
+        settings): one output set of kind :data:`FIGURES_KIND`
+        (:func:`fbinit._io.output_set`), built in a temporary folder and swapped in whole
+        when all seven are done, so an interrupted run leaves the previous figures or none.
+        It must be new, empty or hold figures written before (replaced whole; files a user
+        added are kept); this is checked before anything is computed.
     clips : None, sequence of paths, or mapping of name -> 1-D signal at 22 050 Hz
         Clips of Figs. 1, 2 and 4 (see :func:`paper_clips`).
     n_draws : int >= 1
@@ -1038,7 +1096,7 @@ def write_figures(
     Returns
     -------
     list of pathlib.Path
-        The 21 files, in figure order.
+        The 21 files, in figure order (the manifest is not listed).
 
     Notes
     -----
@@ -1058,7 +1116,7 @@ def write_figures(
     if progress is not None and not callable(progress):
         raise TypeError(f"progress={progress!r} must be a callable(stage, done, total) or None")
     sizes = _check_kernel_sizes(kernel_sizes)
-    out = _check_out_dir(out_dir)
+    check_output_dir(out_dir, kind=FIGURES_KIND)
     clip_signals = _resolve_clips(clips, max(sizes))
     total = len(_TITLES)
     cache: dict[str, Any] = {}
@@ -1074,23 +1132,35 @@ def write_figures(
             cache["frames"] = _frame_stats(js, n_draws, seed, sizes)
         return cache["frames"]
 
+    def energy(from_study, study, *, with_clips):
+        return from_study(study).with_settings(**_energy_settings(study, seed, clips=with_clips))
+
+    def frames(from_stats, n_filters):
+        return from_stats(frame_stats()).with_settings(
+            **_frame_settings(frame_stats(), seed, n_filters)
+        )
+
     builders = {
         1: lambda: figure_1(clip_signals),
-        2: lambda: _figure_2_from(_slice_last(clip_study())),
-        3: lambda: _figure_3_from(_energy_study(_synthetic(), sizes, n_draws, seed)),
-        4: lambda: _figure_4_from(clip_study()),
-        5: lambda: _figure_5_from(frame_stats()),
-        6: lambda: _figure_6_from(frame_stats()),
-        7: lambda: _figure_7_from(frame_stats()),
+        2: lambda: energy(_figure_2_from, _slice_last(clip_study()), with_clips=True),
+        3: lambda: energy(
+            _figure_3_from, _energy_study(_synthetic(), sizes, n_draws, seed), with_clips=False
+        ),
+        4: lambda: energy(_figure_4_from, clip_study(), with_clips=True),
+        5: lambda: frames(_figure_5_from, [FIG5_N_FILTERS]),
+        6: lambda: frames(_figure_6_from, FIG6_N_FILTERS),
+        7: lambda: frames(_figure_7_from, FIG7_N_FILTERS),
     }
-    paths: list[Path] = []
-    for number, build in builders.items():
-        if progress is not None:
-            progress(f"figure {number}: {_TITLES[number]}", number - 1, total)
-        paths += build().save(out)
+    names: list[str] = []
+    settings = _settings(seed=seed, n_draws=n_draws, kernel_sizes=sizes, clips=list(clip_signals))
+    with output_set(out_dir, kind=FIGURES_KIND, settings=settings) as folder:
+        for number, build in builders.items():
+            if progress is not None:
+                progress(f"figure {number}: {_TITLES[number]}", number - 1, total)
+            names += [p.name for p in build().save(folder)]
     if progress is not None:
         progress("done", total, total)
-    return paths
+    return [Path(out_dir) / name for name in names]
 
 
 def _slice_last(study: _EnergyStudy) -> _EnergyStudy:

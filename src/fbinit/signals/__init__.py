@@ -5,7 +5,7 @@ and are unit-norm by default; :data:`SYNTHETIC` maps their names to them for the
 line and the figures.
 """
 
-from fbinit.signals.audio import example, example_path, list_examples, load
+from fbinit.signals.audio import clip_names, example, example_path, list_examples, load
 from fbinit.signals.synthetic import (
     SYNTHETIC,
     alternating,
@@ -30,6 +30,7 @@ __all__ = [
     "alternating",
     "am_tone",
     "chirp",
+    "clip_names",
     "constant",
     "example",
     "example_path",

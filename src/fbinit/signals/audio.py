@@ -13,6 +13,8 @@ import numbers
 import os
 import re
 import warnings
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ import soundfile
 
 from fbinit.errors import AudioError, ParameterError
 
-__all__ = ["example", "example_path", "list_examples", "load"]
+__all__ = ["clip_names", "example", "example_path", "list_examples", "load"]
 
 #: The example loaded by default: CMU ARCTIC utterance a0007 (speech, 16 kHz).
 DEFAULT_EXAMPLE = "arctic_a0007"
@@ -146,6 +148,59 @@ def load(
     g = math.gcd(target, native)
     signal = scipy.signal.resample_poly(signal, target // g, native // g, axis=-1)
     return np.asarray(signal, dtype=np.float64), target
+
+
+def clip_names(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """Distinct short names of audio files: the file stems, longer where stems repeat.
+
+    A stem shared by several files is replaced, for those files only, by the file name
+    (``a.wav``, ``a.flac``), then by as many trailing folders as needed to tell them apart
+    (``take1/a.wav``, ``take2/a.wav``); a path given twice gets `` (2)``, `` (3)``, ...
+
+    Parameters
+    ----------
+    paths : sequence of str or os.PathLike
+
+    Returns
+    -------
+    list of str
+        One name per path, in order, all distinct.
+
+    Examples
+    --------
+    >>> clip_names(["x/a.wav", "x/a.flac", "y/b.wav", "z/b.wav", "c.ogg"])
+    ['a.wav', 'a.flac', 'y/b.wav', 'z/b.wav', 'c']
+    """
+    if isinstance(paths, (str, bytes, os.PathLike)) or not isinstance(paths, Sequence):
+        raise TypeError(f"paths={paths!r} must be a sequence of paths")
+    for p in paths:
+        if isinstance(p, bytes) or not isinstance(p, (str, os.PathLike)):
+            raise TypeError(f"paths must hold str or os.PathLike, got {type(p).__name__}")
+    parts = [Path(p).parts or (".",) for p in paths]
+    depth = [0] * len(parts)
+
+    def label(i: int) -> str:
+        if depth[i] == 0:
+            return Path(*parts[i][-1:]).stem or parts[i][-1]
+        return "/".join(parts[i][-depth[i] :])
+
+    names = [label(i) for i in range(len(parts))]
+    while True:
+        counts = Counter(names)
+        longer = [i for i, n in enumerate(names) if counts[n] > 1 and depth[i] < len(parts[i])]
+        if not longer:
+            break
+        for i in longer:
+            depth[i] += 1
+            names[i] = label(i)
+    seen: Counter[str] = Counter()
+    counts = Counter(names)
+    for i, name in enumerate(names):
+        if counts[name] > 1:
+            seen[name] += 1
+            if seen[name] > 1:
+                names[i] = f"{name} ({seen[name]})"
+    return names
 
 
 # --------------------------------------------------------------------------- examples
