@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from fbinit._io import read_csv
 from fbinit.analysis import condition_number_stats, energy_response
 from fbinit.analysis.scaling import draw_banks, draw_seeds
 from fbinit.cli import build_parser, main
@@ -74,8 +75,8 @@ def test_scaling_table_and_csv_match_condition_number_stats(tmp_path, capsys):
     assert main(argv) == 0
     assert "Condition number of Gaussian banks" in capsys.readouterr().out
     stats = condition_number_stats([6, 12], [8, 16], n_fft=None, n_draws=30, seed=0)
-    rows = out.read_text().splitlines()
-    assert len(rows) == 1 + 4
-    header = rows[0].split(",")
-    medians = [float(r.split(",")[header.index("median_kappa")]) for r in rows[1:]]
-    assert medians == stats.median_kappa.tolist()
+    settings, columns = read_csv(out)
+    assert settings["seed"] == 0 and settings["n_draws"] == [30]
+    assert len(columns["median_kappa"]) == 4
+    medians = [float(v) for v in columns["median_kappa"]]
+    np.testing.assert_allclose(medians, stats.median_kappa, rtol=1e-12)

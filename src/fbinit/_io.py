@@ -298,9 +298,10 @@ def _check_replaceable(name: str, shown: Path, folder: Path, kind: str) -> None:
         raise ParameterError(f"{name}='{shown}' must be a readable folder ({exc})") from exc
     if entries:
         listed = ", ".join(repr(e) for e in entries[:3]) + (", ..." if len(entries) > 3 else "")
+        count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
         raise ParameterError(
             f"{name}='{shown}' must be a new or empty folder, or one written by {kind}: it "
-            f"holds {len(entries)} other entries ({listed}) that would be replaced"
+            f"holds {count} ({listed}) that fbinit did not write"
         )
 
 

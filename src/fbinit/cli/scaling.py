@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 import warnings
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from fbinit.cli._common import progress
+from fbinit.cli._common import output_file, progress
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     from fbinit.analysis import condition_number_stats, kappa_tilde, predict_median_kappa
 
+    csv_path = output_file("--csv", args.csv)
     with progress(console, "condition numbers") as bar:
         task = bar.add_task("draws", total=None)
         stats = condition_number_stats(
@@ -48,8 +48,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
             f"{float(model[i]):.4g}",
         )
     console.print(table)
-    if args.csv:
-        console.print(f"wrote {stats.to_csv(args.csv)}")
+    if csv_path is not None:
+        console.print(f"wrote {stats.to_csv(csv_path)}")
     return 0
 
 
@@ -62,9 +62,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     scaling.add_argument(
         "--kernel-size", "-T", type=int, nargs="+", default=[8, 16, 32, 64, 128, 256, 512, 1024]
     )
-    scaling.add_argument("--n-fft", type=int, default=None, help="default max(1024, 2T)")
+    scaling.add_argument(
+        "--n-fft",
+        type=int,
+        default=None,
+        help="default max(1024, 2T), rounded up to a multiple of the stride",
+    )
     scaling.add_argument("--stride", type=int, default=1)
     scaling.add_argument("--draws", "-M", type=int, default=200)
     scaling.add_argument("--seed", type=int, default=0)
-    scaling.add_argument("--csv", type=Path, default=None, help="also write the table here")
+    scaling.add_argument("--csv", default=None, help="also write the table here")
     scaling.set_defaults(func=run)

@@ -249,8 +249,9 @@ def paper_clips(paths: Sequence[str | os.PathLike] | None = None) -> dict[str, n
     Returns
     -------
     dict of str -> numpy.ndarray of float64, shape (n_samples,)
-        Name (the file stem for paths) to the loudest second of the clip (its whole length
-        if shorter, with a warning), scaled to unit norm.
+        Name (for files, :func:`fbinit.signals.clip_names`: the stem, longer where stems
+        repeat) to the loudest second of the clip (its whole length if shorter, with a
+        warning), scaled to unit norm.
 
     Raises
     ------
@@ -278,11 +279,8 @@ def paper_clips(paths: Sequence[str | os.PathLike] | None = None) -> dict[str, n
     if not paths:
         raise ParameterError("paths=[] must hold at least one audio file")
     clips: dict[str, np.ndarray] = {}
-    for path in paths:
+    for name, path in zip(signals.clip_names(paths), paths, strict=True):
         x, _ = signals.load(path, sample_rate=SAMPLE_RATE)
-        name = Path(path).stem
-        while name in clips:
-            name += "'"
         clips[name] = _excerpt(x, name)
     return clips
 
