@@ -401,7 +401,9 @@ def render_html(data: ReportData, images: dict[str, bytes]) -> str:
 # ---------------------------------------------------------------------------- Markdown
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>&|~$#!])")
+# characters that start Markdown or HTML markup anywhere in a line; an underscore only
+# where it can start or end emphasis (not inside a word such as n_filters)
+_MD_SPECIAL = re.compile(r"[\\`*{}\[\]<>&|~$#!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def markdown_escape(text: str) -> str:
@@ -409,14 +411,15 @@ def markdown_escape(text: str) -> str:
 
     Escapes the characters that start emphasis, code, links, images, tables, maths or raw
     HTML anywhere in a line (CommonMark lets any ASCII punctuation be backslash-escaped),
-    so a file name such as ``<b>*x*</b>.wav`` shows as written.
+    so a file name such as ``<b>*x*</b>.wav`` shows as written. Underscores inside words
+    (``n_filters``) cannot start emphasis and are left as they are.
 
     Examples
     --------
-    >>> markdown_escape("<b>a_b*</b> | [x](y)")
-    '\\<b\\>a\\_b\\*\\</b\\> \\| \\[x\\](y)'
+    >>> print(markdown_escape("<b>n_filters _x_*</b> | [x](y)"))
+    \<b\>n_filters \_x\_\*\</b\> \| \[x\](y)
     """
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).splitlines()))
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), " ".join(str(text).splitlines()))
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
