@@ -11,11 +11,13 @@ import numpy as np
 import scipy.special
 import torch
 
-from fbinit._validate import check_int
+from fbinit._memory import check_memory
+from fbinit._validate import check_int, check_positive_float
 from fbinit.banks._fir import (
     centered_time,
     check_band,
     check_bank_args,
+    check_bank_memory,
     warn_truncated,
 )
 from fbinit.errors import ParameterError
@@ -89,6 +91,9 @@ def gabor_impulse_responses(
             f"bandwidths.shape={tuple(beta.shape)} must equal center_frequencies.shape="
             f"{tuple(eta.shape)}"
         )
+    check_bank_memory(
+        "gabor", eta.numel(), kernel_size, n_filters=eta.numel(), kernel_size=kernel_size
+    )
     if not bool((beta.detach() > 0).all()):
         raise ParameterError("bandwidths must be > 0 (found a value <= 0)")
     dtype = torch.promote_types(eta.dtype, beta.dtype)
@@ -126,6 +131,15 @@ def mel_gabor_parameters(
     >>> f.tolist(), b.tolist()
     ([531.25, 1312.5, 2531.25, 4562.5], [937.5, 1500.0, 2437.5, 3937.5])
     """
+    n_filters = check_int("n_filters", n_filters)
+    sample_rate = check_positive_float("sample_rate", sample_rate)
+    fmin, fmax = check_band(fmin, fmax, sample_rate)
+    n_fft = check_int("n_fft", n_fft)
+    check_memory(
+        f"n_filters={n_filters}, n_fft={n_fft}",
+        24.0 * n_filters * (n_fft // 2 + 1),
+        "the mel weights",
+    )
     with warnings.catch_warnings():  # empty channels raise below
         warnings.filterwarnings("ignore", message="Empty filters detected")
         weights = librosa.filters.mel(
@@ -230,6 +244,14 @@ def gabor(
     )
     fmin, fmax = check_band(fmin, fmax, sample_rate)
     n_fft = check_int("n_fft", n_fft)
+    check_bank_memory(
+        "gabor",
+        n_filters,
+        max(kernel_size, n_fft),
+        n_filters=n_filters,
+        kernel_size=kernel_size,
+        n_fft=n_fft,
+    )
     if center_frequencies is None and bandwidths is None:
         centres, widths = mel_gabor_parameters(
             n_filters, sample_rate=sample_rate, fmin=fmin, fmax=fmax, n_fft=n_fft

@@ -7,8 +7,9 @@ import scipy.signal
 import scipy.special
 import torch
 
-from fbinit._validate import check_int
-from fbinit.banks._fir import check_band, check_bank_args, warn_truncated
+from fbinit._memory import check_memory
+from fbinit._validate import check_int, check_positive_float
+from fbinit.banks._fir import check_band, check_bank_args, check_bank_memory, warn_truncated
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
 
@@ -33,6 +34,12 @@ def erb_frequencies(n_filters: int, fmin: float, fmax: float) -> np.ndarray:
     >>> erb_frequencies(3, 100.0, 8000.0).round(1)
     array([ 100. , 1416.1, 8000. ])
     """
+    n_filters = check_int("n_filters", n_filters)
+    check_memory(f"n_filters={n_filters}", 32.0 * n_filters, "the frequencies")
+    fmin = check_positive_float("fmin", fmin, allow_zero=True)
+    fmax = check_positive_float("fmax", fmax)
+    if not fmin < fmax:
+        raise ParameterError(f"fmin={fmin} must be < fmax={fmax}")
     corner = EAR_Q * MIN_BW
     ratio = (fmax + corner) / (fmin + corner)
     steps = np.linspace(0.0, 1.0, n_filters) if n_filters > 1 else np.zeros(1)
@@ -130,6 +137,9 @@ def gammatone(
     order = check_int("order", order)
     if order > 24:
         raise ParameterError(f"order={order} must be an integer in [1, 24]")
+    check_bank_memory(
+        "gammatone", n_filters, kernel_size, n_filters=n_filters, kernel_size=kernel_size
+    )
     freqs = erb_frequencies(n_filters, fmin, fmax)
     taps = np.stack(
         [

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from fbinit._validate import check_int, check_positive_float
-from fbinit.banks._fir import check_band, check_bank_args
+from fbinit.banks._fir import check_band, check_bank_args, check_bank_memory
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
 
@@ -86,6 +86,9 @@ def sinc_impulse_responses(
         raise ParameterError(
             f"band_hz.shape={tuple(band.shape)} must equal low_hz.shape={tuple(low.shape)}"
         )
+    check_bank_memory(
+        "sinc", low.numel(), kernel_size, n_filters=low.numel(), kernel_size=kernel_size
+    )
     dtype = torch.promote_types(low.dtype, band.dtype)
     nu_low = (low.to(dtype) / sample_rate)[..., None]
     nu_high = nu_low + (band.to(dtype) / sample_rate)[..., None]
@@ -163,6 +166,7 @@ def sinc(
         n_filters, kernel_size, sample_rate, stride
     )
     kernel_size = _check_odd(kernel_size)
+    check_bank_memory("sinc", n_filters, kernel_size, n_filters=n_filters, kernel_size=kernel_size)
     fmin, fmax = check_band(fmin, fmax, sample_rate)
     min_band_hz = check_positive_float("min_band_hz", min_band_hz, allow_zero=True)
     edges = librosa.mel_frequencies(n_filters + 1, fmin=fmin, fmax=fmax, htk=True)

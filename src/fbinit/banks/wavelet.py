@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from fbinit._validate import check_int, check_positive_float
-from fbinit.banks._fir import check_bank_args, place_centered, warn_truncated
+from fbinit.banks._fir import check_bank_args, check_bank_memory, place_centered, warn_truncated
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
 
@@ -116,6 +116,14 @@ def wavelet(
         filter_scale=filter_scale,
         gamma=gamma,
         alpha=alpha,
+    )
+    check_bank_memory(
+        "wavelet",
+        n_filters,
+        max(kernel_size, int(np.ceil(lengths.max()))),
+        n_filters=n_filters,
+        kernel_size=kernel_size,
+        fmin=fmin,
     )
     nyquist = sample_rate / 2
     if f_cutoff > nyquist:
