@@ -48,6 +48,7 @@ DEVIATION_COLUMNS = [
     "chebyshev_bound",
     "reference_curve",
 ]
+LAZY_WALK = "lazy walk on {-1, 0, 1} (the paper's Brownian noise)"
 # exact 95% quantiles of E - 1 for a unit impulse, J = 10 (reference/random-filterbanks.md)
 IMPULSE_Q95 = {8: 0.2735, 16: 0.1907, 32: 0.1335, 64: 0.0937}
 
@@ -94,8 +95,8 @@ def fig3() -> FigureResult:
 def test_figure3_columns(fig3):
     assert list(fig3.table) == ["signal", *DEVIATION_COLUMNS]
     assert sorted(set(fig3.table["signal"].tolist())) == [
-        "clipped random walk (Brownian noise)",
         "impulse",
+        "lazy walk on {-1, 0, 1} (the paper's Brownian noise)",
         "sinusoid (8 periods in N)",
     ]
     assert fig3.table["kernel_size"].tolist() == [8, 16, 64] * 3
@@ -103,7 +104,7 @@ def test_figure3_columns(fig3):
 
 def test_figure3_empirical_columns_match_energy_response(fig3):
     paper = signals.make_paper_signals(1024, seed=0)
-    labels = {"impulse": "impulse", "random_walk": "clipped random walk (Brownian noise)"}
+    labels = {"impulse": "impulse", "lazy_walk": LAZY_WALK}
     labels["sine"] = "sinusoid (8 periods in N)"
     for key, label in labels.items():
         r = rows(fig3, signal=label)
@@ -121,9 +122,9 @@ def test_figure3_exact_quantile_is_the_distribution_ppf(fig3):
     impulse = rows(fig3, signal="impulse")
     for T, q in zip(impulse["kernel_size"].tolist(), impulse["exact_q95"], strict=True):
         assert q == pytest.approx(IMPULSE_Q95[T], abs=5e-5)  # published values
-    x = signals.make_paper_signals(1024, seed=0)["random_walk"]
+    x = signals.make_paper_signals(1024, seed=0)["lazy_walk"]
     law = energy_distribution(x, J, [8, 16, 64])
-    r = rows(fig3, signal="clipped random walk (Brownian noise)")
+    r = rows(fig3, signal=LAZY_WALK)
     np.testing.assert_allclose(r["exact_q95"], law.ppf(0.95).numpy() - 1, rtol=1e-9)
 
 

@@ -404,7 +404,9 @@ def test_foreign_folder_is_refused_and_left_alone(random_report, tmp_path, quick
     out = tmp_path / "mine"
     out.mkdir()
     (out / "thesis.tex").write_text("do not delete")
-    with pytest.raises(ParameterError, match=r"must be a new or empty folder, .*1 entry \('thesis.tex'\)"):
+    with pytest.raises(
+        ParameterError, match=r"must be a new or empty folder, .*1 entry \('thesis.tex'\)"
+    ):
         write_report(random_report, out)
     assert [p.name for p in out.iterdir()] == ["thesis.tex"]
     figures_dir = tmp_path / "figs"

@@ -16,7 +16,8 @@ What differs from the authors' notebooks (reference/random-filterbanks.md, "Defe
   (2-4, through :func:`fbinit.analysis.energy_monte_carlo`) and those of
   :func:`fbinit.analysis.scaling.condition_number_stats` for the frame figures (5-7);
 - the periodic signal of Fig. 3 is a sinusoid (the notebooks' "sine" was
-  :math:`(-1)^n`, a constant up to modulation);
+  :math:`(-1)^n`, a constant up to modulation); its "Brownian noise" is the authors' own
+  generator, a lazy walk on {-1, 0, 1} (:func:`fbinit.signals.lazy_walk`), seeded;
 - the exact law of the energy response (a weighted chi-square, Imhof's formula) is drawn
   beside the empirical histogram and quantiles;
 - the notebooks' "Chernoff" curve, whose constant is off by a factor 2 and which is not a
@@ -109,7 +110,7 @@ BOUND_LABELS = {
 }
 _SYNTHETIC_LABELS = {
     "impulse": "impulse",
-    "random_walk": "clipped random walk (Brownian noise)",
+    "lazy_walk": "lazy walk on {-1, 0, 1} (the paper's Brownian noise)",
     "sine": "sinusoid (8 periods in N)",
 }
 
@@ -656,7 +657,8 @@ def figure_3(
     .. math:: P\big(E \ge (1 + \alpha)\|x\|^2\big) \le p
 
     for the bounds; the exact quantile is :math:`F^{-1}(1 - p) - 1`. The signals are an
-    impulse, a clipped Gaussian random walk and a genuine sinusoid
+    impulse, the authors' "Brownian noise" (a lazy walk on {-1, 0, 1} with p = 0.15,
+    :func:`fbinit.signals.lazy_walk`) and a genuine sinusoid
     (:func:`fbinit.signals.make_paper_signals`).
 
     Examples
