@@ -56,6 +56,7 @@ from matplotlib.figure import Figure
 
 from fbinit import signals
 from fbinit._io import atomic_write_text, check_output_dir, csv_text, output_set, save_figure
+from fbinit._memory import check_memory, total_bytes
 from fbinit._validate import check_int
 from fbinit.analysis.deviation import deviation_bound
 from fbinit.analysis.distribution import WeightedChiSquare, energy_distribution
@@ -1118,6 +1119,14 @@ def write_figures(
     sizes = _check_kernel_sizes(kernel_sizes)
     check_output_dir(out_dir, kind=FIGURES_KIND)
     clip_signals = _resolve_clips(clips, max(sizes))
+    # up front, before Fig. 1: the energies of Figs. 2-4 (held three times while the
+    # studies are assembled) and the per-draw frame bounds of one cell of Figs. 5-7
+    n_signals = max(len(clip_signals), len(_SYNTHETIC_LABELS))
+    check_memory(
+        f"n_draws={n_draws}",
+        total_bytes(3 * 8 * n_draws * len(sizes) * n_signals, 80 * n_draws),
+        f"the figures' draws ({len(sizes)} kernel sizes, {n_signals} signals)",
+    )
     total = len(_TITLES)
     cache: dict[str, Any] = {}
 
