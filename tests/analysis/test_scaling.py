@@ -368,7 +368,7 @@ def test_predictor_vectorised_and_typed():
         ((8, 1), {}, ParameterError, r"kernel_size=1 must be integers >= 2"),
         ((8, 64), {"n_fft": 32}, ParameterError, r"kernel_size=64 must be <= n_fft=32"),
         ((0, 64), {}, ParameterError, r"n_filters=0 must be integers >= 1"),
-        ((8, [16, 32]), {"n_fft": [64, 64, 64]}, ValueError, r"shape mismatch"),
+        ((8, [16, 32]), {"n_fft": [64, 64, 64]}, ParameterError, r"must broadcast together"),
         ((8.5, 64), {}, ParameterError, r"n_filters=8.5 must be integers"),
         (("8", 64), {}, TypeError, r"n_filters='8' must be integers"),
     ],

@@ -30,6 +30,7 @@ from fbinit.analysis.autocorrelation import (
     frobenius_norm2,
     kernel_sizes,
     nonzero_signal,
+    scaled_signal,
 )
 from fbinit.errors import ParameterError
 
@@ -576,7 +577,7 @@ def energy_distribution(
     mode = check_choice("mode", mode, ("circular", "full"))
     method = check_choice("method", method, ("auto", "exact", "lumped"))
     n_top = check_int("n_top", n_top)
-    x = nonzero_signal(x)
+    x, exponent = scaled_signal(nonzero_signal(x))  # the weights scale with 2^(2e)
     sizes, is_seq = kernel_sizes(kernel_size, x.shape[-1], mode)
     sigma2 = sigma2_per_size(sigma, n_filters, sizes)
     r = autocorrelation(x, mode=mode, max_lag=max(sizes) - 1)
@@ -608,6 +609,14 @@ def energy_distribution(
         weights.append(s2 * lam)
         dofs.append(dof)
     weights_t, dofs_t = torch.stack(weights, -2), torch.stack(dofs, -2)
+    with np.errstate(over="ignore"):
+        shift = (2 * exponent).numpy()[..., None, None]
+        weights_t = torch.from_numpy(np.ldexp(weights_t.numpy(), shift))
+    if not bool(torch.isfinite(weights_t).all()):
+        raise ParameterError(
+            "x has an energy beyond the float64 range (about 1.8e308); scale it down: the "
+            "law of the energy of c x is that of x scaled by c^2"
+        )
     if not is_seq:
         weights_t, dofs_t = weights_t[..., 0, :], dofs_t[..., 0, :]
     return WeightedChiSquare(weights_t, dofs_t)

@@ -12,7 +12,7 @@ from scipy.fft import next_fast_len
 from fbinit._memory import CHUNK_BYTES, chunk_count
 from fbinit._validate import as_signal, check_choice
 from fbinit.analysis._spectral import lp_full, lp_half
-from fbinit.analysis.autocorrelation import autocorrelation
+from fbinit.analysis.autocorrelation import autocorrelation, binary_scale
 from fbinit.errors import ParameterError
 from fbinit.filterbank import as_filterbank
 
@@ -88,9 +88,9 @@ def energy_response(bank: Any, x: Any, *, mode: str = "circular") -> torch.Tenso
     out_shape = fb.batch_shape + x.shape[:-1]
     if fb.weights.numel() == 0 or x.numel() == 0:
         return torch.zeros(out_shape, dtype=torch.float64)
-    xs, x_exp = _binary_scale(x.reshape(-1, n))
+    xs, x_exp = binary_scale(x.reshape(-1, n))
     flat = fb.weights.reshape(-1, fb.n_filters, fb.kernel_size)
-    ws, w_exp = _binary_scale(flat.reshape(flat.shape[0], -1))
+    ws, w_exp = binary_scale(flat.reshape(flat.shape[0], -1))
     ws = ws.reshape(flat.shape)
     if fb.stride == 1 and not x.is_complex() and 2 * fb.kernel_size - 1 < length:
         energy = _energy_by_autocorrelation(ws, xs, mode)
@@ -109,19 +109,6 @@ def energy_response(bank: Any, x: Any, *, mode: str = "circular") -> torch.Tenso
             stacklevel=2,
         )
     return torch.from_numpy(scaled).reshape(out_shape)
-
-
-def _binary_scale(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rows scaled by 2^-e so that their largest magnitude is in [1/2, 1); and e per row."""
-    peak = rows.abs().amax(dim=-1)
-    _, exponent = torch.frexp(peak)  # peak = m 2^e, m in [1/2, 1); 0 for a zero row
-    shift = -exponent.numpy()[:, None]
-
-    def scale(part: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(np.ldexp(part.numpy(), shift))
-
-    scaled = torch.complex(scale(rows.real), scale(rows.imag)) if rows.is_complex() else scale(rows)
-    return scaled, exponent.to(torch.int64)
 
 
 def _energy_by_autocorrelation(w: torch.Tensor, xs: torch.Tensor, mode: str) -> torch.Tensor:

@@ -90,7 +90,12 @@ def kappa_tilde(n_filters: Any, kernel_size: Any) -> Any:
     is_torch = isinstance(n_filters, torch.Tensor) or isinstance(kernel_size, torch.Tensor)
     J = _as_int_array("n_filters", n_filters, 1)
     T = _as_int_array("kernel_size", kernel_size, 1)
-    J, T = np.broadcast_arrays(J, T)
+    try:
+        J, T = np.broadcast_arrays(J, T)
+    except ValueError as err:
+        raise ParameterError(
+            f"n_filters.shape={J.shape} and kernel_size.shape={T.shape} must broadcast"
+        ) from err
     root = 2.0 * np.sqrt(np.log(T) / J)
     valid = root < 1.0
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -35,6 +35,7 @@ __all__ = [
     "check_bank_memory",
     "check_band",
     "check_real",
+    "real_tensor",
     "centered_time",
     "place_centered",
     "zero_phase_hann",
@@ -81,6 +82,31 @@ def check_real(name: str, value: Any) -> float:
     if not math.isfinite(value):
         raise ParameterError(f"{name}={value} must be finite")
     return value
+
+
+def real_tensor(name: str, value: Any) -> torch.Tensor:
+    """``value`` as a real floating tensor (autograd kept), finite, or raise naming ``name``.
+
+    Tensors keep their dtype and device (integers become float64); arrays and sequences are
+    converted. Complex, text or object values and meta tensors (which hold no numbers)
+    raise TypeError.
+    """
+    if isinstance(value, torch.Tensor):
+        if value.device.type == "meta":
+            raise TypeError(f"{name} must hold numbers (a meta tensor holds none)")
+        tensor = value
+    else:
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+        tensor = torch.as_tensor(array)
+    if not tensor.dtype.is_floating_point:
+        if tensor.is_complex():
+            raise TypeError(f"{name} must be real, got dtype {tensor.dtype}")
+        tensor = tensor.to(torch.float64)
+    if not bool(torch.isfinite(tensor.detach()).all()):
+        raise ParameterError(f"{name} must hold only finite values (found NaN or Inf)")
+    return tensor
 
 
 def check_band(fmin: Any, fmax: Any, sample_rate: float) -> tuple[float, float]:

@@ -18,6 +18,7 @@ from fbinit.banks._fir import (
     check_band,
     check_bank_args,
     check_bank_memory,
+    real_tensor,
     warn_truncated,
 )
 from fbinit.errors import ParameterError
@@ -29,17 +30,6 @@ __all__ = ["gabor", "gabor_impulse_responses", "mel_gabor_parameters"]
 _FWHM_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 #: envelope energy outside +-3 sigma (|psi|^2 is Gaussian with standard deviation sigma/sqrt 2)
 _LOST_AT_3_SIGMA = float(scipy.special.erfc(3.0))
-
-
-def _as_real_tensor(name: str, value: Any) -> torch.Tensor:
-    tensor = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
-    if not tensor.dtype.is_floating_point:
-        if tensor.is_complex():
-            raise TypeError(f"{name} must be real, got dtype {tensor.dtype}")
-        tensor = tensor.to(torch.float64)
-    if not bool(torch.isfinite(tensor.detach()).all()):
-        raise ParameterError(f"{name} must hold only finite values (found NaN or Inf)")
-    return tensor
 
 
 def gabor_impulse_responses(
@@ -84,8 +74,8 @@ def gabor_impulse_responses(
     (torch.Size([1, 65]), 1.0)
     """
     kernel_size = check_int("kernel_size", kernel_size)
-    eta = _as_real_tensor("center_frequencies", center_frequencies)
-    beta = _as_real_tensor("bandwidths", bandwidths)
+    eta = real_tensor("center_frequencies", center_frequencies)
+    beta = real_tensor("bandwidths", bandwidths)
     if eta.shape != beta.shape:
         raise ParameterError(
             f"bandwidths.shape={tuple(beta.shape)} must equal center_frequencies.shape="
@@ -262,10 +252,8 @@ def gabor(
             "mel initialisation)"
         )
     else:
-        centres = (
-            _as_real_tensor("center_frequencies", center_frequencies).detach().double().numpy()
-        )
-        widths = _as_real_tensor("bandwidths", bandwidths).detach().double().numpy()
+        centres = real_tensor("center_frequencies", center_frequencies).detach().double().numpy()
+        widths = real_tensor("bandwidths", bandwidths).detach().double().numpy()
         for name, values in (("center_frequencies", centres), ("bandwidths", widths)):
             if values.shape != (n_filters,):
                 raise ParameterError(

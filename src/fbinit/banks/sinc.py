@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from fbinit._validate import check_int, check_positive_float
-from fbinit.banks._fir import check_band, check_bank_args, check_bank_memory
+from fbinit.banks._fir import check_band, check_bank_args, check_bank_memory, real_tensor
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
 
@@ -75,13 +75,7 @@ def sinc_impulse_responses(
     """
     kernel_size = _check_odd(kernel_size)
     sample_rate = check_positive_float("sample_rate", sample_rate)
-    low = low_hz if isinstance(low_hz, torch.Tensor) else torch.as_tensor(np.asarray(low_hz))
-    band = band_hz if isinstance(band_hz, torch.Tensor) else torch.as_tensor(np.asarray(band_hz))
-    for name, value in (("low_hz", low), ("band_hz", band)):
-        if not value.dtype.is_floating_point:
-            raise TypeError(f"{name} must be a real floating tensor, got dtype {value.dtype}")
-        if not bool(torch.isfinite(value.detach()).all()):
-            raise ParameterError(f"{name} must hold only finite values (found NaN or Inf)")
+    low, band = real_tensor("low_hz", low_hz), real_tensor("band_hz", band_hz)
     if low.shape != band.shape:
         raise ParameterError(
             f"band_hz.shape={tuple(band.shape)} must equal low_hz.shape={tuple(low.shape)}"

@@ -104,6 +104,9 @@ def wavelet(
     bins_per_octave = check_int("bins_per_octave", bins_per_octave)
     gamma = check_positive_float("gamma", gamma, allow_zero=True)
     filter_scale = check_positive_float("filter_scale", filter_scale)
+    check_bank_memory(
+        "wavelet", n_filters, kernel_size, n_filters=n_filters, kernel_size=kernel_size, fmin=fmin
+    )
     freqs = librosa.cqt_frequencies(n_filters, fmin=fmin, bins_per_octave=bins_per_octave)
     alpha = None
     if n_filters == 1:  # as librosa.vqt: alpha of an equal-tempered geometric progression

@@ -83,7 +83,10 @@ def normalize(x: Any) -> np.ndarray:
     >>> normalize([3.0, 4.0])
     array([0.6, 0.8])
     """
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError, RuntimeError, NotImplementedError) as exc:
+        raise TypeError(f"x must be an array of real numbers ({exc})") from exc
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"x must hold real numbers, got dtype {arr.dtype}")
     arr = arr.astype(np.float64)
