@@ -127,9 +127,20 @@ ELEMENT = st.one_of(
 FINITE = st.one_of(st.floats(-10, 10), st.sampled_from([0.0, 1e154, 1e-160, -1e150]))
 
 
-def arrays(min_dims: int, max_dims: int, *, finite: bool = False, max_side: int = 9):
-    shape = hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=0, max_side=max_side)
-    reals = hnp.arrays(np.float64, shape, elements=FINITE if finite else ELEMENT)
+#: elements of banks for the frame functions, whose defects with huge values are known
+MODERATE = st.one_of(
+    st.floats(-10, 10), st.sampled_from([0.0, 1.0, -1.0, 1e-170, 5e-324, math.nan, math.inf])
+)
+
+
+def arrays(min_dims: int, max_dims: int, *, finite: bool = False, max_side: int = 9, elements=None):
+    min_side = 1 if elements is MODERATE else 0  # empty frames: a known defect
+    shape = hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
+    if elements is None:
+        elements = FINITE if finite else ELEMENT
+    reals = hnp.arrays(np.float64, shape, elements=elements)
     others = st.one_of(
         hnp.arrays(np.int16, shape, elements=st.integers(-5, 5)),
         hnp.arrays(np.complex128, shape, elements=st.complex_numbers(max_magnitude=10)),
@@ -203,8 +214,8 @@ def KNOWN_DEFECTS(name: str, args: tuple, kwargs: dict) -> bool:
     """Inputs that crash code owned by another engineer (each kept as an xfail below)."""
     if any(_is_meta_or_text(a) for a in (*args, *kwargs.values())):
         return True  # _validate.as_double_tensor (test_meta_tensor_message, ...object_array...)
-    if name == "Filterbank" and "band" in kwargs:
-        return True  # filterbank.py: band=('x') is float()-ed (test_filterbank_band_message)
+    if name == "Filterbank" and ("band" in kwargs or _has_nan(args[0])):
+        return True  # filterbank.py: band='x' float()-ed, NaN weights kept (test_filterbank_*)
     if name not in FRAME_FUNCTIONS:
         return False
     bank = args[0]
@@ -217,6 +228,13 @@ def KNOWN_DEFECTS(name: str, args: tuple, kwargs: dict) -> bool:
         or kwargs.get("real_input") not in (None, True, False)  # test_real_input_must_be_a_bool
         or _magnitude(bank) > 1e150  # test_huge_bank_*
     )
+
+
+def _has_nan(value: Any) -> bool:
+    if isinstance(value, torch.Tensor) and value.device.type == "meta":
+        return False
+    arr = np.asarray(value.cpu() if isinstance(value, torch.Tensor) else value)
+    return arr.dtype.kind in "fc" and bool(np.isnan(arr).any())
 
 
 def _magnitude(value: Any) -> float:
@@ -237,21 +255,32 @@ def _strided(name: str, args: tuple, kwargs: dict) -> bool:
 
 BANK = arrays(2, 3)
 SIGNAL = arrays(1, 2)
+FRAME_BANK = arrays(2, 3, elements=MODERATE)
+N_FFT = st.one_of(st.integers(1, 40), st.sampled_from([0, -1]), JUNK)
+REAL_INPUT = st.sampled_from([True, False])
 
 ANALYSIS = {
     "frame_bounds": (
         fbinit.frame_bounds,
-        [BANK],
-        {"n_fft": SIZE, "stride": st.one_of(SMALL, st.none()), "real_input": BOOL},
+        [FRAME_BANK],
+        {"n_fft": N_FFT, "stride": st.one_of(SMALL, st.none()), "real_input": REAL_INPUT},
     ),
     "condition_number": (
         fbinit.condition_number,
-        [BANK],
-        {"n_fft": SIZE, "stride": st.one_of(SMALL, st.none()), "real_input": BOOL},
+        [FRAME_BANK],
+        {"n_fft": N_FFT, "stride": st.one_of(SMALL, st.none()), "real_input": REAL_INPUT},
     ),
-    "littlewood_paley": (fbinit.littlewood_paley, [BANK], {"n_fft": SIZE, "real_input": BOOL}),
-    "frequency_response": (fbinit.frequency_response, [BANK], {"n_fft": SIZE}),
-    "analysis_matrix": (fbinit.analysis_matrix, [arrays(2, 2)], {"n_fft": SIZE, "stride": SMALL}),
+    "littlewood_paley": (
+        fbinit.littlewood_paley,
+        [FRAME_BANK],
+        {"n_fft": N_FFT, "real_input": REAL_INPUT},
+    ),
+    "frequency_response": (fbinit.frequency_response, [FRAME_BANK], {"n_fft": N_FFT}),
+    "analysis_matrix": (
+        fbinit.analysis_matrix,
+        [arrays(2, 2, elements=MODERATE)],
+        {"n_fft": N_FFT, "stride": SMALL},
+    ),
     "energy_response": (fbinit.energy_response, [BANK, SIGNAL], {"mode": MODE}),
     "autocorrelation": (fbinit.autocorrelation, [SIGNAL], {"mode": MODE, "max_lag": SIZE}),
     "autocorrelation_eigenvalues": (
@@ -442,11 +471,6 @@ def test_every_bank_constructor_is_fuzzed():
 def test_bank_constructors(name, data):
     fn, positional, keywords = BANKS[name]
     args = tuple(data.draw(s, label=f"arg{i}") for i, s in enumerate(positional))
-    if name == "sinc_impulse_responses":  # tensors, as documented
-        args = (
-            tuple(torch.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args[:2])
-            + (args[2:])
-        )
     bank = call(fn, *args, **draw_kwargs(data, keywords))
     if isinstance(bank, fbinit.Filterbank):
         assert torch.isfinite(bank.weights).all()
@@ -624,6 +648,7 @@ def test_figures_api(n_draws, seed, sizes, number, clip_kind):
 # when the fix is merged.
 
 XFAIL = pytest.mark.xfail(strict=True, reason="analysis engineer's fix (issue 9, Numbers)")
+XFAIL_LEAD = pytest.mark.xfail(strict=True, reason="filterbank.py (foundation): band checks")
 
 
 @XFAIL
@@ -667,8 +692,8 @@ def test_huge_bank_condition_number_is_scale_invariant():
 
 @XFAIL
 def test_huge_bank_strided_frame_bounds_do_not_raise():
-    w = fbinit.banks.gaussian(10, 15, seed=0).weights.numpy()
-    A, B = fbinit.frame_bounds(w * 1e154, n_fft=45, stride=3)
+    w = fbinit.banks.gaussian(3, 15, seed=0).weights.numpy()
+    A, B = fbinit.frame_bounds(w * 1e154, n_fft=45, stride=3)  # LinAlgError today
     assert np.isfinite(A) and np.isfinite(B)
 
 
@@ -678,7 +703,13 @@ def test_huge_n_fft_is_refused_with_the_estimate():
         fbinit.frame_bounds(np.eye(2), n_fft=10**12)
 
 
-@XFAIL
+@XFAIL_LEAD
+def test_filterbank_rejects_nan_weights():
+    with pytest.raises(FbinitError, match="finite"):
+        fbinit.Filterbank(torch.tensor([[math.nan, 1.0]]))
+
+
+@XFAIL_LEAD
 def test_filterbank_band_message():
     with pytest.raises(FbinitError, match="band='x' must be"):
         fbinit.Filterbank(torch.eye(2), band="x")
