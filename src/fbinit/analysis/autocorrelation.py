@@ -267,7 +267,7 @@ def autocorrelation_eigenvalues(
     -------
     torch.Tensor, float64, shape (..., [n_kernel_sizes,] n_eig)
         Eigenvalues in descending order, :math:`\lambda_1 \ge \dots`, with n_eig = max T
-        (or ``n_top``); entries past T are zero padding. Values that round-off makes
+        (or ``min(n_top, max T)``); entries past T are zero padding. Values that round-off makes
         negative (the matrix is positive semi-definite) are set to 0.
 
     Notes
@@ -297,7 +297,7 @@ def autocorrelation_eigenvalues(
     sizes, is_seq = kernel_sizes(kernel_size, n, mode)
     if n_top is not None:
         n_top = check_int("n_top", n_top)
-    width = max(sizes) if n_top is None else n_top
+    width = max(sizes) if n_top is None else min(n_top, max(sizes))
     for t in sizes:
         k = t if n_top is None else min(n_top, t)
         dense = k == t or (t <= DENSE_MAX_KERNEL_SIZE and not (t >= 256 and 8 * k <= t))

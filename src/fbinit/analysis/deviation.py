@@ -60,8 +60,9 @@ def _moments(x, n_filters, sizes, sigma, mode):
     s0 = torch.cat([zero, r2.cumsum(-1)], -1)[..., at]
     s1 = torch.cat([zero, (lags * r2).cumsum(-1)], -1)[..., at]
     frob = t * r[..., :1].square() + 2.0 * (t * s0 - s1)
-    mean = n_filters * t * sigma2 * r[..., :1]
-    var = 2.0 * n_filters * sigma2.square() * frob
+    J = float(n_filters)  # may exceed int64: torch takes Python floats
+    mean = J * t * sigma2 * r[..., :1]
+    var = 2.0 * J * sigma2.square() * frob
     return mean, var, sigma2
 
 

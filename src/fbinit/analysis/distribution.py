@@ -51,7 +51,7 @@ _SMALL = 1e-3
 def sigma2_per_size(sigma: Any, n_filters: int, sizes: Sequence[int]) -> torch.Tensor:
     r"""Tap variance per kernel size: :math:`\sigma^2`, or the default :math:`1/(J T)`."""
     if sigma is None:
-        return 1.0 / (n_filters * torch.tensor(sizes, dtype=torch.float64))
+        return 1.0 / (float(n_filters) * torch.tensor(sizes, dtype=torch.float64))
     sigma = check_positive_float("sigma", sigma)
     return torch.full((len(sizes),), sigma**2, dtype=torch.float64)
 
@@ -596,7 +596,7 @@ def energy_distribution(
             keep = (s1 > 1e-12 * t * r[..., 0]) & (s2_rest > 1e-12 * frobenius_norm2(r, t))
             extra = torch.where(keep, s2_rest / torch.where(keep, s1, 1.0), 0.0)
             extra_dof = torch.where(
-                keep, n_filters * s1.square() / torch.where(keep, s2_rest, 1.0), 1.0
+                keep, float(n_filters) * s1.square() / torch.where(keep, s2_rest, 1.0), 1.0
             )
             lam = torch.cat([torch.nn.functional.pad(lam, (0, width - k)), extra[..., None]], -1)
             dof = torch.cat(

@@ -141,12 +141,25 @@ def gammatone(
         "gammatone", n_filters, kernel_size, n_filters=n_filters, kernel_size=kernel_size
     )
     freqs = erb_frequencies(n_filters, fmin, fmax)
-    taps = np.stack(
-        [
-            scipy.signal.gammatone(f, "fir", order=order, numtaps=kernel_size, fs=sample_rate)[0]
-            for f in freqs
-        ]
-    ).astype(np.float64)
+    try:
+        taps = np.stack(
+            [
+                scipy.signal.gammatone(f, "fir", order=order, numtaps=kernel_size, fs=sample_rate)[
+                    0
+                ]
+                for f in freqs
+            ]
+        ).astype(np.float64)
+    except OverflowError as exc:  # (2 pi b)^order beyond the float range
+        taps = np.full((1, 1), np.inf)
+        cause = exc
+    else:
+        cause = None
+    if not np.isfinite(taps).all():
+        raise ParameterError(
+            f"sample_rate={sample_rate:g} must be small enough that the gains of the "
+            f"gammatone filters of order {order} up to fmax={fmax:g} Hz stay finite"
+        ) from cause
     decay = 4 * np.pi * 1.019 * _erb(freqs) * kernel_size / sample_rate
     warn_truncated("gammatone", scipy.special.gammaincc(2 * order - 1, decay), freqs, kernel_size)
     lower = max(0.0, float(fmin - _erb(np.float64(fmin)) / 2))

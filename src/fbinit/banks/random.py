@@ -26,6 +26,8 @@ def make_generator(seed: int | None = None, generator: torch.Generator | None = 
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         return generator
     seed = 0 if seed is None else check_int("seed", seed, minimum=0)
+    if seed >= 2**64:
+        raise ParameterError(f"seed={seed} must be < 2**64 (a torch.Generator seed)")
     return torch.Generator().manual_seed(seed)
 
 

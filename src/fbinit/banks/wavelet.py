@@ -8,8 +8,15 @@ import librosa
 import numpy as np
 import torch
 
+from fbinit._memory import check_memory
 from fbinit._validate import check_int, check_positive_float
-from fbinit.banks._fir import check_bank_args, check_bank_memory, place_centered, warn_truncated
+from fbinit.banks._fir import (
+    BUILD_BYTES,
+    check_bank_args,
+    check_bank_memory,
+    place_centered,
+    warn_truncated,
+)
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
 
@@ -120,14 +127,14 @@ def wavelet(
         gamma=gamma,
         alpha=alpha,
     )
-    check_bank_memory(
-        "wavelet",
-        n_filters,
-        max(kernel_size, int(np.ceil(lengths.max()))),
-        n_filters=n_filters,
-        kernel_size=kernel_size,
-        fmin=fmin,
-    )
+    longest = float(np.ceil(lengths.max())) if np.isfinite(lengths).all() else np.inf
+    if longest > kernel_size:  # librosa builds every wavelet whole before it is cropped
+        check_memory(
+            f"fmin={fmin:g}",
+            BUILD_BYTES["wavelet"] * n_filters * longest,
+            f"wavelets of up to {longest:.3g} samples",
+            rule="must be larger",
+        )
     nyquist = sample_rate / 2
     if f_cutoff > nyquist:
         raise ParameterError(
