@@ -48,7 +48,7 @@ DEVIATION_COLUMNS = [
     "chebyshev_bound",
     "reference_curve",
 ]
-LAZY_WALK = "lazy walk on {-1, 0, 1} (the paper's Brownian noise)"
+LAZY_WALK = "lazy walk (the paper's 'Brownian noise')"
 # exact 95% quantiles of E - 1 for a unit impulse, J = 10 (reference/random-filterbanks.md)
 IMPULSE_Q95 = {8: 0.2735, 16: 0.1907, 32: 0.1335, 64: 0.0937}
 
@@ -96,7 +96,7 @@ def test_figure3_columns(fig3):
     assert list(fig3.table) == ["signal", *DEVIATION_COLUMNS]
     assert sorted(set(fig3.table["signal"].tolist())) == [
         "impulse",
-        "lazy walk on {-1, 0, 1} (the paper's Brownian noise)",
+        "lazy walk (the paper's 'Brownian noise')",
         "sinusoid (8 periods in N)",
     ]
     assert fig3.table["kernel_size"].tolist() == [8, 16, 64] * 3

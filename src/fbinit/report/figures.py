@@ -111,7 +111,7 @@ BOUND_LABELS = {
 }
 _SYNTHETIC_LABELS = {
     "impulse": "impulse",
-    "lazy_walk": "lazy walk on {-1, 0, 1} (the paper's Brownian noise)",
+    "lazy_walk": "lazy walk (the paper's 'Brownian noise')",
     "sine": "sinusoid (8 periods in N)",
 }
 
