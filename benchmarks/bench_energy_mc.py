@@ -20,23 +20,14 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see analysis/paper_figures.py
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy.stats  # noqa: E402
 import torch  # noqa: E402
+from _timing import best_of  # noqa: E402  (benchmarks/_timing.py)
 
 import fbinit  # noqa: E402
 from fbinit import signals  # noqa: E402
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

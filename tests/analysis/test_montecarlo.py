@@ -83,5 +83,6 @@ def test_chunked_energies_equal_one_batch(monkeypatch):
 
 
 def test_draw_count_beyond_the_memory_limit_is_refused_up_front():
-    with pytest.raises(ParameterError, match=r"n_draws=10000000000 must be smaller: .* about 149 GB of memory"):
+    match = r"n_draws=10000000000 must be smaller: .* about 149 GB of memory"
+    with pytest.raises(ParameterError, match=match):
         energy_monte_carlo(impulse(64), 4, [8, 16], n_draws=10**10)
