@@ -207,7 +207,7 @@ def frame_bounds_bytes(
     Examples
     --------
     >>> frame_bounds_bytes(40, 1024, 1024)
-    (343952, 328320)
+    (335888, 328320)
     """
     per_bank = 8 * n_filters * kernel_size
     if stride == 1:
