@@ -650,7 +650,7 @@ def test_figures_api(n_draws, seed, sizes, number, clip_kind):
 # when the fix is merged.
 
 XFAIL = pytest.mark.xfail(strict=True, reason="analysis engineer's fix (issue 9, Numbers)")
-XFAIL_LEAD = pytest.mark.xfail(strict=True, reason="filterbank.py (foundation): Filterbank validation")
+XFAIL_LEAD = pytest.mark.xfail(strict=True, reason="filterbank.py: validation")
 
 
 @XFAIL
