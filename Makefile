@@ -51,8 +51,12 @@ test-torchaudio:
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir build/site
 
+# Every benchmarks/bench_*.py with its quick default; each prints ratios measured in one process.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_frame_bounds.py
+	@for script in benchmarks/bench_*.py; do \
+	  echo "== $$script"; \
+	  OMP_WAIT_POLICY=PASSIVE $(BIN)/python $$script || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

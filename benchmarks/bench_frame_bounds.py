@@ -12,10 +12,10 @@ Run: ``.venv/bin/python benchmarks/bench_frame_bounds.py [--draws 1000]``
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from _timing import best_of  # benchmarks/_timing.py
 
 from fbinit import frame_bounds
 from fbinit.banks import gaussian
@@ -31,15 +31,6 @@ def naive_frame_bounds(weights: np.ndarray, n_fft: int) -> tuple[np.ndarray, np.
             lp += np.abs(np.fft.rfft(filt, n=n_fft)) ** 2
         A[m], B[m] = lp.min(), lp.max()
     return A, B
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

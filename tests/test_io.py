@@ -14,9 +14,16 @@ from matplotlib.figure import Figure
 
 from fbinit import _io
 from fbinit._io import (
+    MANIFEST_NAME,
     atomic_write_bytes,
     atomic_write_text,
+    check_output_dir,
+    check_output_file,
     csv_text,
+    output_set,
+    read_csv,
+    read_manifest,
+    remove_stale_temporaries,
     save_figure,
     write_csv,
     write_csv_columns,
@@ -172,3 +179,218 @@ def test_failure_while_building_rows_leaves_old_file(tmp_path):
         write_csv(target, ["a"], rows())
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
+
+
+# ------------------------------------------------------------------ checking targets
+
+
+def test_check_output_file_accepts_new_and_existing_files(tmp_path):
+    assert check_output_file(tmp_path / "a" / "b" / "t.csv") == tmp_path / "a" / "b" / "t.csv"
+    existing = tmp_path / "old.csv"
+    existing.write_text("x")
+    assert check_output_file(str(existing), name="--csv") == existing
+    assert not (tmp_path / "a").exists()  # checking creates nothing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.csv"]
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda d: "", r"--csv='' must be a non-empty path"),
+        (lambda d: "  ", r"--csv='  ' must be a non-empty path"),
+        (lambda d: d, r"--csv='.*' must be a file path, not a directory"),
+        (lambda d: d / "file.txt" / "t.csv", r"must not lie under '.*file.txt', which is a file"),
+        (lambda d: d / "file.txt" / "x" / "t.csv", r"must not lie under '.*file.txt'"),
+        # sysfs: no file can be created there, whoever runs the test (root included)
+        (
+            lambda d: "/sys/fbinit-test/t.csv",
+            r"must be writable: files cannot be created in '/sys'",
+        ),
+    ],
+    ids=["empty", "blank", "directory", "under-a-file", "deep-under-a-file", "read-only"],
+)
+def test_check_output_file_refusals(tmp_path, make, match):
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(ParameterError, match=match):
+        check_output_file(make(tmp_path), name="--csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_check_output_file_read_only_folder(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        if os.access(folder, os.W_OK):  # root ignores permission bits: nothing to refuse
+            assert check_output_file(folder / "t.csv") == folder / "t.csv"
+        else:
+            with pytest.raises(ParameterError, match="Permission denied"):
+                check_output_file(folder / "t.csv")
+    finally:
+        folder.chmod(0o755)
+
+
+def test_check_output_file_types():
+    with pytest.raises(TypeError, match=r"path=3 must be a path"):
+        check_output_file(3)
+    with pytest.raises(TypeError, match=r"path=b'x' must be a path"):
+        check_output_file(b"x")
+
+
+def test_symlink_is_written_through(tmp_path):
+    real = tmp_path / "data" / "real.csv"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    assert check_output_file(link) == link
+    write_csv(link, ["a"], [[1]])
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert real.read_text() == "a\n1\n"
+    dangling = tmp_path / "dangling.csv"
+    dangling.symlink_to(tmp_path / "data" / "new.csv")
+    atomic_write_text(dangling, "new")
+    assert dangling.is_symlink() and (tmp_path / "data" / "new.csv").read_text() == "new"
+
+
+# --------------------------------------------------------------- stale temporaries
+
+
+def _dead_pid() -> int:
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(child.stdout)
+
+
+def test_stale_temporaries_of_killed_runs_are_removed(tmp_path):
+    dead = _dead_pid()
+    stale = tmp_path / f".t.csv.{dead}.abcd1234.tmp"
+    stale.write_text("half")
+    live = tmp_path / f".t.csv.{os.getpid()}.efgh5678.tmp"
+    live.write_text("being written")
+    legacy_old = tmp_path / ".t.csv.ijkl9012.tmp"  # an older version's name, no pid
+    legacy_old.write_text("half")
+    os.utime(legacy_old, (1.0, 1.0))
+    legacy_new = tmp_path / ".t.csv.mnop3456.tmp"
+    legacy_new.write_text("maybe being written")
+    other = tmp_path / f".u.csv.{dead}.abcd1234.tmp"
+    other.write_text("another target's")
+    write_csv(tmp_path / "t.csv", ["a"], [[1]])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["t.csv", live.name, legacy_new.name, other.name]
+    )
+
+
+def test_stale_old_set_is_restored_if_the_target_is_missing(tmp_path):
+    dead = _dead_pid()
+    parked = tmp_path / f".out.{dead}.abcd1234.old"  # a swap killed between its renames
+    parked.mkdir()
+    (parked / "a.txt").write_text("previous set")
+    assert remove_stale_temporaries(tmp_path, "out") == [parked]
+    assert (tmp_path / "out" / "a.txt").read_text() == "previous set"
+
+
+# ---------------------------------------------------------------------- output sets
+
+
+def _write_set(folder, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+
+
+def test_output_set_new_and_replaced(tmp_path):
+    out = tmp_path / "out"
+    with output_set(out, kind="demo", settings={"seed": 1, "sizes": np.arange(2)}) as folder:
+        assert folder.parent == tmp_path and folder.name.startswith(".out.")
+        _write_set(folder, {"a.txt": "1", "sub/b.txt": "2"})
+        assert not out.exists()  # nothing appears before the set is complete
+    manifest = read_manifest(out)
+    assert manifest["kind"] == "demo" and manifest["files"] == ["a.txt", "sub/b.txt"]
+    assert manifest["settings"] == {"seed": 1, "sizes": [0, 1]}
+    (out / "sub" / "user.txt").write_text("mine")
+    with output_set(out, kind="demo") as folder:
+        _write_set(folder, {"c.txt": "3"})
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "c.txt",
+        "manifest.json",
+        "sub/user.txt",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_output_set_without_atomic_exchange(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with output_set(out, kind="demo") as folder:
+        _write_set(folder, {"a.txt": "1"})
+    monkeypatch.setattr(_io, "_exchange", lambda a, b: False)  # the two-rename fallback
+    with output_set(out, kind="demo") as folder:
+        _write_set(folder, {"b.txt": "2"})
+    assert sorted(p.name for p in out.iterdir()) == ["b.txt", "manifest.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "match"),
+    [
+        (lambda d: (d / "out").write_text("x"), r"out_dir='.*out' must be a directory"),
+        (lambda d: _write_set(d / "out", {"a.txt": "1"}), r"holds 1 entry \('a.txt'\)"),
+        (
+            lambda d: _write_set(d / "out", {MANIFEST_NAME: '{"kind": "other", "files": []}'}),
+            r"holds the output of 'other'",
+        ),
+    ],
+    ids=["a-file", "foreign-folder", "other-kind"],
+)
+def test_output_set_refusals_come_before_the_work(tmp_path, setup, match):
+    setup(tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    with pytest.raises(ParameterError, match=match):
+        with output_set(tmp_path / "out", kind="demo"):
+            raise AssertionError("the block must not run")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_output_set_refuses_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for target in (".", str(tmp_path.parent)):
+        with pytest.raises(ParameterError, match="must not be the current folder or one of"):
+            check_output_dir(target, kind="demo", name="--out")
+    assert check_output_dir(".", kind=None) == tmp_path  # a plain folder to write into
+
+
+def test_concurrent_output_sets_end_whole(tmp_path):
+    """Processes writing sets into one folder at once: it ends as one whole set."""
+    out = tmp_path / "out"
+    code = (
+        "import sys, time\n"
+        "from fbinit._io import output_set\n"
+        "tag = sys.argv[1]\n"
+        "for i in range(20):\n"
+        f"    with output_set({str(out)!r}, kind='demo', settings={{'tag': tag}}) as f:\n"
+        "        for k in range(5):\n"
+        "            (f / f'{k}.txt').write_text(tag)\n"
+        "            time.sleep(0.001)\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, tag]) for tag in ("A", "B", "C")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    tag = read_manifest(out)["settings"]["tag"]
+    assert {p.read_text() for p in out.glob("*.txt")} == {tag}
+    assert sorted(p.name for p in out.iterdir()) == [*(f"{k}.txt" for k in range(5)), MANIFEST_NAME]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# ---------------------------------------------------------------------- CSV settings
+
+
+def test_csv_settings_round_trip(tmp_path):
+    settings = {"fbinit": "0.1.0", "seed": 7, "kernel_sizes": [8, 16], "clip": "a, b", "p": 0.05}
+    path = write_csv_columns(tmp_path / "t.csv", {"x": [1.5, 2.5]}, settings=settings)
+    assert path.read_text().startswith('# fbinit: "0.1.0"\n# seed: 7\n')
+    assert read_csv(path) == (settings, {"x": ["1.5", "2.5"]})
+    with pytest.raises(ParameterError, match="settings key='bad key' must be"):
+        csv_text(["x"], [[1]], settings={"bad key": 1})

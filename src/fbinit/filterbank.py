@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from fbinit._validate import as_double_tensor, check_int, check_positive_float
+from fbinit._validate import as_double_tensor, check_finite, check_int, check_positive_float
 from fbinit.errors import ParameterError
 
 __all__ = ["Filterbank", "FilterbankLike", "as_filterbank", "impulse_responses_of"]
@@ -89,8 +89,10 @@ class Filterbank:
             object.__setattr__(
                 self, "sample_rate", check_positive_float("sample_rate", self.sample_rate)
             )
+        if weights.device.type != "meta":
+            check_finite("weights", weights.detach())
         if self.band is not None:
-            fmin, fmax = (float(f) for f in self.band)
+            fmin, fmax = _check_band_pair(self.band)
             nyquist = self.sample_rate / 2 if self.sample_rate else float("inf")
             if not 0 <= fmin < fmax <= nyquist:
                 raise ParameterError(
@@ -164,6 +166,17 @@ class Filterbank:
         weights = torch.cat([self.weights.real, self.weights.imag], dim=-2)
         stride = self.strides * 2 if self.is_multirate else self.stride
         return Filterbank(weights, stride, self.sample_rate, self.band, self.name)
+
+
+def _check_band_pair(band: Any) -> tuple[float, float]:
+    """``(fmin, fmax)`` as two floats, or the rule the band breaks."""
+    try:
+        fmin, fmax = band
+        return float(fmin), float(fmax)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"band={band!r} must be a pair of numbers (fmin, fmax) in Hz"
+        ) from None
 
 
 def _check_stride(stride: Any, n_filters: int) -> int | tuple[int, ...]:

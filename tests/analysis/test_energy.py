@@ -84,3 +84,56 @@ def test_errors():
         energy_response(bank, np.array([1.0, np.inf] * 8))
     with pytest.raises(TypeError, match="x must be a numpy array or a torch tensor"):
         energy_response(bank, "signal")
+
+
+# ---------------------------------------------------------------- extreme amplitudes
+
+
+@pytest.mark.parametrize(
+    ("x_scale", "w_scale"), [(1e160, 1e-20), (1e-170, 1e20), (1e150, 1.0), (1.0, 1e-150)]
+)
+@pytest.mark.parametrize(
+    ("mode", "stride", "kernel_size"), [("circular", 1, 3), ("full", 1, 9), ("circular", 2, 3)]
+)
+def test_energy_scales_with_the_squared_amplitudes(
+    x_scale, w_scale, mode, stride, kernel_size, rng
+):
+    """E(c w, a x) = (a c)^2 E(w, x) where the squares of the inputs overflow or underflow."""
+    w = rng.standard_normal((4, kernel_size))
+    x = rng.standard_normal((2, 12))
+    reference = energy_response(Filterbank(torch.tensor(w), stride=stride), x, mode=mode)
+    bank = Filterbank(torch.tensor(w * w_scale), stride=stride)
+    got = energy_response(bank, x * x_scale, mode=mode).numpy()
+    np.testing.assert_allclose(got / (x_scale * w_scale) ** 2, reference.numpy(), rtol=1e-12)
+
+
+def test_energy_beyond_the_float_range_is_inf_with_a_warning(rng):
+    x = rng.standard_normal(16) * 1e160  # ||x||^2 ~ 1e321 > 1.8e308
+    with pytest.warns(RuntimeWarning, match="exceed the float64 range"):
+        energy = energy_response(torch.eye(2), x)
+    assert float(energy) == np.inf
+    tiny = energy_response(torch.eye(2), rng.standard_normal(16) * 1e-170)
+    assert float(tiny) == 0.0  # ~1e-339: below the smallest float64, rounds to 0
+
+
+def test_empty_batches_give_empty_results(rng):
+    bank = gaussian(3, 8, n_draws=2, seed=0)
+    assert energy_response(bank, np.zeros((0, 256))).shape == (2, 0)
+    assert energy_response(gaussian(3, 8, seed=0), np.zeros((4, 0, 32))).shape == (4, 0)
+    empty_bank = Filterbank(torch.zeros(0, 3, 8))
+    assert energy_response(empty_bank, rng.standard_normal((5, 32))).shape == (0, 5)
+
+
+@pytest.mark.parametrize("stride", [1, 4])
+@pytest.mark.parametrize("mode", ["circular", "full"])
+def test_chunked_banks_and_signals_give_the_same_energies(stride, mode, monkeypatch, rng):
+    import fbinit.analysis.energy as energy_module
+
+    bank = Filterbank(gaussian(5, 40, n_draws=7, seed=1).weights, stride=stride)
+    x = rng.standard_normal((3, 64))
+    whole = energy_response(bank, x, mode=mode)
+    monkeypatch.setattr(energy_module, "CHUNK_BYTES", 1)  # one bank (and signal) at a time
+    chunked = energy_response(bank, x, mode=mode)
+    np.testing.assert_allclose(chunked.numpy(), whole.numpy(), rtol=1e-12)
+    expected = [[direct_energy(w, xi, mode, stride) for xi in x] for w in bank.weights.numpy()]
+    np.testing.assert_allclose(chunked.numpy(), expected, rtol=1e-10)

@@ -2,9 +2,12 @@
 
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 
-from fbinit.analysis import energy_moments, energy_monte_carlo
+from fbinit.analysis import energy_moments, energy_monte_carlo, montecarlo
+from fbinit.banks import gaussian
+from fbinit.banks.random import make_generator
 from fbinit.errors import ParameterError
 from fbinit.signals import impulse, random_walk, sine
 
@@ -52,3 +55,34 @@ def test_errors():
         energy_monte_carlo(impulse(16), 2, 4, n_draws=0)
     with pytest.raises(ParameterError, match="kernel_size=32 must be <= n_samples=16"):
         energy_monte_carlo(impulse(16), 2, [4, 32], n_draws=3)
+
+
+@pytest.mark.parametrize(
+    ("n_filters", "kernel_size", "n_draws"), [(3, 5, 37), (1, 2, 9), (4, 8, 21)]
+)
+@pytest.mark.parametrize("bytes_per_draw", [2**26, 2**26 // 5, 1])  # 1, 5, all draws a chunk
+def test_chunked_draws_are_the_draws_of_one_call(n_filters, kernel_size, n_draws, bytes_per_draw):
+    """The chunks continue one generator's stream: the banks of gaussian(..., n_draws=M)."""
+    whole = gaussian(n_filters, kernel_size, n_draws=n_draws, seed=7).weights
+    generator = make_generator(7)
+    chunks = montecarlo._draw_chunks(n_draws, n_filters * kernel_size, bytes_per_draw)
+    parts = [
+        gaussian(n_filters, kernel_size, n_draws=b - a, generator=generator).weights
+        for a, b in chunks
+    ]
+    assert chunks[0][0] == 0 and chunks[-1][1] == n_draws
+    assert torch.equal(torch.cat(parts), whole)  # the same random numbers, exactly
+
+
+def test_chunked_energies_equal_one_batch(monkeypatch):
+    x = np.stack([impulse(64), sine(64, periods=3)])
+    whole = energy_monte_carlo(x, 3, [5, 16], n_draws=37, seed=4)
+    monkeypatch.setattr(montecarlo, "chunk_count", lambda *args: 1)  # 16 taps: 1 or 16 draws
+    chunked = energy_monte_carlo(x, 3, [5, 16], n_draws=37, seed=4)
+    np.testing.assert_allclose(chunked.numpy(), whole.numpy(), rtol=1e-12)
+
+
+def test_draw_count_beyond_the_memory_limit_is_refused_up_front():
+    match = r"n_draws=10000000000 must be smaller: .* about 149 GB of memory"
+    with pytest.raises(ParameterError, match=match):
+        energy_monte_carlo(impulse(64), 4, [8, 16], n_draws=10**10)

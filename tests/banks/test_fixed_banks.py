@@ -126,3 +126,53 @@ def test_band_validation_wavelet():
 def test_fmin_type_error():
     with pytest.raises(TypeError, match=r"fmin='low' must be a real number"):
         build("mel", fmin="low")
+
+
+# ------------------------------------------------------------------------ size checks
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_banks_too_large_for_memory_are_refused_before_building(family, monkeypatch):
+    """40 filters of 10^6 taps took about 2 GB (mel, wavelet, gabor) before this check."""
+    import fbinit.banks._fir as fir
+
+    calls = []
+    monkeypatch.setattr(fir, "place_centered", lambda *a, **k: calls.append(a))  # never reached
+    constructor, _, _, kwargs, _, _ = FAMILIES[family]
+    size = 10**6 + 1 if family == "sinc" else 10**6
+    if family == "gaussian":
+        call = lambda: gaussian(40, size, n_draws=4)  # noqa: E731
+    else:
+        call = lambda: constructor(40, size, sample_rate=SR, **kwargs)  # noqa: E731
+    with pytest.raises(ParameterError, match=r"kernel_size=100000\d.* must be smaller: the "):
+        call()
+    assert calls == []
+
+
+def test_memory_limit_from_the_environment(monkeypatch):
+    monkeypatch.setenv("FBINIT_MEMORY_LIMIT", "8K")
+    with pytest.raises(
+        ParameterError,
+        match=r"n_filters=40, kernel_size=512, n_fft=512 must be "
+        r"smaller: the mel bank would take about 1.56 MB of memory, more than the "
+        r"limit of 8.00 KB",
+    ):
+        build("mel")
+    monkeypatch.setenv("FBINIT_MEMORY_LIMIT", "lots")
+    with pytest.raises(ParameterError, match=r"FBINIT_MEMORY_LIMIT='lots' must be a number"):
+        build("mel")
+
+
+def test_erb_and_mel_gabor_parameters_validate_their_arguments():
+    from fbinit.banks import erb_frequencies, mel_gabor_parameters
+
+    with pytest.raises(ParameterError, match="n_filters=0 must be an integer >= 1"):
+        erb_frequencies(0, 100.0, 8000.0)
+    with pytest.raises(ParameterError, match="fmin=900.0 must be < fmax=800.0"):
+        erb_frequencies(4, 900.0, 800.0)
+    with pytest.raises(TypeError, match="fmax='8k' must be a real number"):
+        erb_frequencies(4, 100.0, "8k")
+    with pytest.raises(ParameterError, match="n_fft=0 must be an integer >= 1"):
+        mel_gabor_parameters(4, sample_rate=16000, fmin=0.0, fmax=8000.0, n_fft=0)
+    with pytest.raises(ParameterError, match=r"fmax=9000.0 must be <= sample_rate / 2"):
+        mel_gabor_parameters(4, sample_rate=16000, fmin=0.0, fmax=9000.0, n_fft=512)

@@ -96,8 +96,14 @@ def test_sinc_validation():
         sinc_impulse_responses(one, one[:1], 5, SR)
     with pytest.raises(ParameterError, match=r"low_hz must hold only finite values"):
         sinc_impulse_responses(one * float("inf"), one, 5, SR)
-    with pytest.raises(TypeError, match=r"band_hz must be a real floating tensor"):
-        sinc_impulse_responses(one, torch.ones(2, dtype=torch.int64), 5, SR)
+    with pytest.raises(TypeError, match=r"band_hz must be real, got dtype torch.complex128"):
+        sinc_impulse_responses(one, torch.ones(2, dtype=torch.complex128), 5, SR)
+    with pytest.raises(TypeError, match=r"low_hz must hold real numbers, got dtype <U1"):
+        sinc_impulse_responses(np.array(["a", "b"]), one, 5, SR)
+    with pytest.raises(TypeError, match=r"low_hz must hold numbers \(a meta tensor"):
+        sinc_impulse_responses(torch.ones(2, device="meta"), one, 5, SR)
+    as_int = sinc_impulse_responses(torch.ones(2, dtype=torch.int64), one, 5, SR)
+    assert torch.equal(as_int, sinc_impulse_responses(one, one, 5, SR))
     with pytest.raises(ParameterError, match=r"sample_rate=0.0 must be a finite number > 0"):
         sinc_impulse_responses(one, one, 5, 0.0)
     with pytest.raises(ParameterError, match=r"min_band_hz=-1.0 must be a finite number >= 0"):

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 import scipy.signal
 
+import fbinit
 from fbinit import signals
+from fbinit._io import read_csv, read_manifest
 from fbinit.analysis import energy_response
 from fbinit.analysis.distribution import energy_distribution
 from fbinit.analysis.scaling import draw_seeds
@@ -46,6 +48,7 @@ DEVIATION_COLUMNS = [
     "chebyshev_bound",
     "reference_curve",
 ]
+LAZY_WALK = "lazy walk (the paper's 'Brownian noise')"
 # exact 95% quantiles of E - 1 for a unit impulse, J = 10 (reference/random-filterbanks.md)
 IMPULSE_Q95 = {8: 0.2735, 16: 0.1907, 32: 0.1335, 64: 0.0937}
 
@@ -92,8 +95,8 @@ def fig3() -> FigureResult:
 def test_figure3_columns(fig3):
     assert list(fig3.table) == ["signal", *DEVIATION_COLUMNS]
     assert sorted(set(fig3.table["signal"].tolist())) == [
-        "clipped random walk (Brownian noise)",
         "impulse",
+        "lazy walk (the paper's 'Brownian noise')",
         "sinusoid (8 periods in N)",
     ]
     assert fig3.table["kernel_size"].tolist() == [8, 16, 64] * 3
@@ -101,7 +104,7 @@ def test_figure3_columns(fig3):
 
 def test_figure3_empirical_columns_match_energy_response(fig3):
     paper = signals.make_paper_signals(1024, seed=0)
-    labels = {"impulse": "impulse", "random_walk": "clipped random walk (Brownian noise)"}
+    labels = {"impulse": "impulse", "lazy_walk": LAZY_WALK}
     labels["sine"] = "sinusoid (8 periods in N)"
     for key, label in labels.items():
         r = rows(fig3, signal=label)
@@ -119,9 +122,9 @@ def test_figure3_exact_quantile_is_the_distribution_ppf(fig3):
     impulse = rows(fig3, signal="impulse")
     for T, q in zip(impulse["kernel_size"].tolist(), impulse["exact_q95"], strict=True):
         assert q == pytest.approx(IMPULSE_Q95[T], abs=5e-5)  # published values
-    x = signals.make_paper_signals(1024, seed=0)["random_walk"]
+    x = signals.make_paper_signals(1024, seed=0)["lazy_walk"]
     law = energy_distribution(x, J, [8, 16, 64])
-    r = rows(fig3, signal="clipped random walk (Brownian noise)")
+    r = rows(fig3, signal=LAZY_WALK)
     np.testing.assert_allclose(r["exact_q95"], law.ppf(0.95).numpy() - 1, rtol=1e-9)
 
 
@@ -343,7 +346,14 @@ def test_write_figures_files(tmp_path):
         "fig7_condition_vs_n_filters",
     ]
     assert [p.name for p in paths] == [f"{s}.{e}" for s in stems for e in ("png", "pdf", "csv")]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*(p.name for p in paths), "manifest.json"]
+    )
+    manifest = read_manifest(tmp_path)
+    assert manifest["kind"] == "fbinit figures" and sorted(manifest["files"]) == sorted(
+        p.name for p in paths
+    )
+    assert manifest["settings"]["seed"] == 0 and manifest["settings"]["n_draws"] == 4
     for p in paths:
         data = p.read_bytes()
         assert data
@@ -352,27 +362,58 @@ def test_write_figures_files(tmp_path):
         elif p.suffix == ".pdf":
             assert data.startswith(b"%PDF")
     assert [c[1] for c in calls] == list(range(8)) and calls[-1] == ("done", 7, 7)
-    # the CSV holds the table at full precision: same seed -> the same numbers
-    with (tmp_path / "fig3_deviation_synthetic.csv").open() as fh:
-        table = list(csv.DictReader(fh))
+    # the CSV holds the settings and the table at full precision: same seed, same numbers
+    settings, table = read_csv(tmp_path / "fig3_deviation_synthetic.csv")
     direct = figure_3(n_draws=4, seed=0, kernel_sizes=[8, 16])
-    assert list(table[0]) == list(direct.table)
-    got = np.array([float(row["empirical_q95"]) for row in table])
-    np.testing.assert_array_equal(got, direct.table["empirical_q95"])
+    assert settings == {
+        "fbinit": fbinit.__version__,
+        "figure": 3,
+        "seed": 0,
+        "n_draws": 4,
+        "n_filters": 10,
+        "kernel_sizes": [8, 16],
+        "p": 0.05,
+        "signals": list(direct.settings["signals"]),
+        "n_samples": 1024,
+    }
+    assert list(table) == list(direct.table)
+    got = np.array([float(v) for v in table["empirical_q95"]])
+    np.testing.assert_allclose(got, direct.table["empirical_q95"], rtol=1e-12)
+    for path in paths:
+        if path.suffix == ".csv":
+            settings, _ = read_csv(path)
+            assert settings["fbinit"] == fbinit.__version__
+            assert settings["figure"] == int(path.name[3])
+            if settings["figure"] != 1:  # Fig. 1 draws nothing
+                assert settings["seed"] == 0 and settings["n_draws"] == 4
+                assert settings["kernel_sizes"] in ([8, 16], [16])
+    clip_settings, _ = read_csv(tmp_path / "fig4_deviation_clips.csv")
+    assert clip_settings["clips"] == ["noise", "tone"]
+    assert clip_settings["sample_rate"] == 22050
 
 
-def test_interrupted_write_leaves_complete_files_only(tmp_path, monkeypatch):
+def test_interrupted_write_leaves_the_previous_figures(tmp_path, monkeypatch):
+    out = tmp_path / "figures"
+    calls = []
+
     def boom(self):
-        raise RuntimeError("interrupted")
+        calls.append(self.number)
+        if len(calls) > 7:  # the second run fails on its first CSV
+            raise RuntimeError("interrupted")
+        return real_to_csv(self)
 
+    real_to_csv = FigureResult.to_csv
     monkeypatch.setattr(FigureResult, "to_csv", boom)
+    write_figures(out, n_draws=2, kernel_sizes=[8])
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
     with pytest.raises(RuntimeError, match="interrupted"):
-        write_figures(tmp_path, n_draws=2, kernel_sizes=[8])
-    # the PNG and PDF of Fig. 1 were renamed into place; nothing half-written remains
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "fig1_spectrograms.pdf",
-        "fig1_spectrograms.png",
-    ]
+        write_figures(out, n_draws=3, seed=1, kernel_sizes=[8])
+    # the first run's 21 files and manifest, untouched; nothing of the second run
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures"]
+    with pytest.raises(RuntimeError, match="interrupted"):
+        write_figures(tmp_path / "fresh", n_draws=2, kernel_sizes=[8])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures"]  # no half folder
 
 
 def test_to_csv_formats_every_column():
@@ -381,10 +422,13 @@ def test_to_csv_formats_every_column():
         "t",
         None,
         {"a": np.array(["x", "y"]), "b": np.array([0.1, math.inf]), "c": np.array([True, False])},
+        {"seed": 2},
     )
-    assert res.to_csv() == "a,b,c\nx,0.1,1\ny,inf,0\n"
-    rows_ = list(csv.reader(io.StringIO(res.to_csv())))
+    header = f'# fbinit: "{fbinit.__version__}"\n# figure: 9\n# seed: 2\n'
+    assert res.to_csv() == header + "a,b,c\nx,0.1,1\ny,inf,0\n"
+    rows_ = list(csv.reader(io.StringIO(res.to_csv().split("\n", 3)[3])))
     assert rows_[0] == ["a", "b", "c"]
+    assert res.with_settings(n_draws=5).settings == {"seed": 2, "n_draws": 5}
 
 
 # ----------------------------------------------------------------------- errors

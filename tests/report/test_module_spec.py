@@ -50,7 +50,9 @@ def test_weights_file_that_runs_code_is_refused_without_the_flag(payload):
 
 def test_cli_weights_never_unpickle_without_the_flag(payload, tmp_path, capsys):
     path, marker = payload
-    status = main(["report", "--bank", "torch", "--weights", str(path), "--out", str(tmp_path)])
+    status = main(
+        ["report", "--bank", "torch", "--weights", str(path), "--out", str(tmp_path / "report")]
+    )
     assert status == 2 and not marker.exists()
     assert "--trust-pickle" in capsys.readouterr().err
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+import signal
+import subprocess
+import sys
+import threading
 import warnings
 
 import numpy as np
@@ -11,9 +16,11 @@ import pytest
 import scipy.stats
 import torch
 
+import fbinit
 import fbinit._io
 import fbinit.report.html as report_html
 from fbinit import Filterbank, ParameterError, as_filterbank
+from fbinit._io import read_manifest
 from fbinit.analysis import condition_number, energy_response, frame_bounds
 from fbinit.analysis.scaling import condition_number_stats, draw_seeds
 from fbinit.banks import gaussian
@@ -24,6 +31,7 @@ from fbinit.banks.sinc import sinc
 from fbinit.banks.wavelet import wavelet
 from fbinit.report.bank_spec import BankSpec, load_conv1d_bank, resolve_bank
 from fbinit.report.condition_report import build_report, fmt, write_report
+from fbinit.report.html import markdown_escape
 from fbinit.signals import impulse, sine
 
 J, T, N_CLIP, DRAWS = 10, 64, 256, 40
@@ -331,9 +339,13 @@ def quick_figures(monkeypatch):
     """Stand-in PNG bytes (distinct per report): the file-handling tests need no plots."""
 
     def figures(data):
-        return {key: f"png {key} {data.title}".encode() for key in report_html._FIGURES}
+        return {key: quick_png(key, data) for key in report_html._FIGURES}
 
     monkeypatch.setattr(report_html, "report_figures", figures)
+
+
+def quick_png(key, data):
+    return f"png {key} {data.title}".encode()
 
 
 def test_write_report_files(random_report, tmp_path):
@@ -351,11 +363,18 @@ def test_write_report_files(random_report, tmp_path):
     for text in (html, md):
         assert f"<td>{median}</td>" in text or f"| {median} |" in text
         assert "Findings" in text and "random draws of this configuration" in text
-    assert random_report.findings[0] in md
-    assert not _temporaries(tmp_path)
+    assert markdown_escape(random_report.findings[0]) in md
+    manifest = read_manifest(out)
+    assert manifest["kind"] == "fbinit report" and manifest["fbinit"] == fbinit.__version__
+    assert manifest["settings"]["seed"] == 3 and manifest["settings"]["n_draws"] == DRAWS
+    assert manifest["settings"]["clips"] == ["impulse", "sine"]
+    assert sorted(manifest["files"]) == sorted(["report.html", "report.md", *images])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no temporaries
 
 
-def test_rewrite_removes_stale_images_only(random_report, fixed_report, tmp_path, quick_figures):
+def test_rewrite_replaces_the_report_whole_and_keeps_user_files(
+    random_report, fixed_report, tmp_path, quick_figures
+):
     out = tmp_path / "report"
     write_report(random_report, out)
     (out / "img" / "my-notes.png").write_bytes(b"user file")
@@ -364,8 +383,14 @@ def test_rewrite_removes_stale_images_only(random_report, fixed_report, tmp_path
     md = (out / "report.md").read_text()
     referenced = sorted(p[4:] for p in re.findall(r"\]\((img/[^)]+\.png)\)", md))
     assert sorted(p.name for p in (out / "img").iterdir()) == sorted([*referenced, "my-notes.png"])
+    assert (out / "img" / "my-notes.png").read_bytes() == b"user file"
     assert (out / "notes.txt").read_text() == "keep me"
-    assert "Condition-number report: gabor" in (out / "report.html").read_text()
+    html = (out / "report.html").read_text()
+    assert "Condition-number report: gabor" in html
+    for key in report_html._FIGURES:  # every image is the new report's
+        assert (out / "img" / f"{key}.png").read_bytes() == quick_png(key, fixed_report)
+    assert "notes.txt" not in read_manifest(out)["files"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
 
 
 def test_out_dir_must_be_a_directory(random_report, tmp_path, quick_figures):
@@ -375,6 +400,32 @@ def test_out_dir_must_be_a_directory(random_report, tmp_path, quick_figures):
         write_report(random_report, target)
 
 
+def test_foreign_folder_is_refused_and_left_alone(random_report, tmp_path, quick_figures):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("do not delete")
+    with pytest.raises(
+        ParameterError, match=r"must be a new or empty folder, .*1 entry \('thesis.tex'\)"
+    ):
+        write_report(random_report, out)
+    assert [p.name for p in out.iterdir()] == ["thesis.tex"]
+    figures_dir = tmp_path / "figs"
+    figures_dir.mkdir()
+    (figures_dir / "manifest.json").write_text('{"kind": "fbinit figures", "files": []}')
+    with pytest.raises(ParameterError, match="holds the output of 'fbinit figures'"):
+        write_report(random_report, figures_dir)
+
+
+def test_symlinked_report_folder_stays_a_link(random_report, fixed_report, tmp_path, quick_figures):
+    real = tmp_path / "real"
+    link = tmp_path / "link"
+    write_report(random_report, real)
+    link.symlink_to(real, target_is_directory=True)
+    write_report(fixed_report, link)
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert "gabor" in (real / "report.html").read_text()
+
+
 def test_interrupted_write_keeps_the_previous_report(
     random_report, fixed_report, tmp_path, monkeypatch, quick_figures
 ):
@@ -382,28 +433,32 @@ def test_interrupted_write_keeps_the_previous_report(
     write_report(random_report, out)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
-    real_replace = fbinit._io.os.replace
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt("interrupted while rendering the page")
 
-    def failing_replace(src, dst):
-        if str(dst).endswith("report.html"):
-            raise KeyboardInterrupt("interrupted while renaming the page")
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(fbinit._io.os, "replace", failing_replace)
+    monkeypatch.setattr(report_html, "render_html", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_report(fixed_report, out)
-    monkeypatch.setattr(fbinit._io.os, "replace", real_replace)
-    # the page is the previous one, byte for byte; its temporary file is gone
-    assert (out / "report.html").read_bytes() == before[out / "report.html"]
-    assert not _temporaries(tmp_path)
-    # every image the (new or old) Markdown twin references exists
-    md = (out / "report.md").read_text()
-    assert all((out / p).is_file() for p in re.findall(r"\]\((img/[^)]+\.png)\)", md))
-    # the old page's figures are still there for the old Markdown, and a rerun cleans up
-    write_report(fixed_report, out)
-    md = (out / "report.md").read_text()
-    assert len(list((out / "img").iterdir())) == 4
-    assert not _temporaries(tmp_path)
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before  # the previous report, byte for byte, with nothing of the new one
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_interrupted_swap_keeps_the_previous_report(
+    random_report, fixed_report, tmp_path, monkeypatch, quick_figures
+):
+    out = tmp_path / "report"
+    write_report(random_report, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def failing_exchange(a, b):
+        raise OSError(5, "I/O error during the swap")
+
+    monkeypatch.setattr(fbinit._io, "_exchange", failing_exchange)
+    with pytest.raises(OSError, match="I/O error during the swap"):
+        write_report(fixed_report, out)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
 
 
 def test_interrupted_first_write_leaves_no_report(
@@ -411,14 +466,80 @@ def test_interrupted_first_write_leaves_no_report(
 ):
     out = tmp_path / "fresh"
 
-    def crash(path, text):
+    def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report_html, "atomic_write_text", crash)
+    monkeypatch.setattr(report_html, "render_markdown", crash)
     with pytest.raises(OSError, match="disk full"):
         write_report(random_report, out)
-    assert not (out / "report.html").exists() and not (out / "report.md").exists()
-    assert not _temporaries(tmp_path)
+    assert list(tmp_path.iterdir()) == []  # no report, no temporary folder
+
+
+def test_concurrent_reports_into_one_folder_end_whole(
+    random_report, fixed_report, tmp_path, quick_figures
+):
+    """Two runs at once: the folder ends as one run's report, never a mix of both."""
+    out = tmp_path / "report"
+    errors = []
+
+    def write(data):
+        try:
+            for _ in range(5):
+                write_report(data, out)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(d,)) for d in (random_report, fixed_report)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    title = "gabor" if "gabor" in (out / "report.html").read_text() else "gaussian"
+    winner = fixed_report if title == "gabor" else random_report
+    assert winner.title in (out / "report.md").read_text().replace("\\", "")
+    for key in report_html._FIGURES:
+        assert (out / "img" / f"{key}.png").read_bytes() == quick_png(key, winner)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_killed_run_leaves_no_report_and_its_staging_is_cleaned(
+    random_report, tmp_path, quick_figures
+):
+    out = tmp_path / "report"
+    code = (
+        "import os, signal, sys\n"
+        "from fbinit._io import output_set\n"
+        f"with output_set({str(out)!r}, kind='fbinit report') as folder:\n"
+        "    (folder / 'report.md').write_text('half')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=False)
+    assert done.returncode == -signal.SIGKILL
+    (staging,) = tmp_path.iterdir()  # the killed run's staging folder, nothing else
+    assert staging.name.startswith(".report.") and staging.name.endswith(".tmp")
+    assert not out.exists()
+    write_report(random_report, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_markdown_and_html_escape_file_names(random_report, tmp_path, quick_figures):
+    name = "<script>alert(1)</script> *bold* _x_ [link](http://e.x) | `code` & $m$"
+    data = dataclasses.replace(
+        random_report,
+        clips=[dataclasses.replace(random_report.clips[0], name=name)],
+        findings=[f"On {name}, something."],
+    )
+    write_report(data, tmp_path / "r")
+    md = (tmp_path / "r" / "report.md").read_text()
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "<script>" not in md and "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "- On \\<script\\>alert(1)\\</script\\> \\*bold\\* \\_x\\_ \\[link\\](http://e.x)" in md
+    assert "\\| \\`code\\` \\& \\$m\\$, something." in md
+    # rendered as Markdown, the name reads as written
+    assert markdown_escape(name).replace("\\", "") == name
+    assert markdown_escape("two\nlines") == "two lines"
 
 
 def test_fmt():

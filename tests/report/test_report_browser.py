@@ -12,9 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
 from fbinit import signals
@@ -26,19 +23,8 @@ WIDTH = 1100
 
 
 @pytest.fixture
-def chromium():
-    binary, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    assert binary and driver_path, "install chromium and chromium-driver (make browser)"
-    options = Options()
-    options.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
-    options.add_argument(f"--window-size={WIDTH},900")
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+def chromium(chromium_factory):
+    return chromium_factory(f"--window-size={WIDTH},900")
 
 
 def _report_data():

@@ -235,3 +235,104 @@ def test_missing_examples_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(audio, "__file__", str(tmp_path / "a" / "b" / "c" / "audio.py"))
     with pytest.raises(AudioError, match="the bundled audio examples were not found"):
         example()
+
+
+# ------------------------------------------------------------ compressed formats cut short
+
+
+@pytest.fixture(scope="module")
+def noise():
+    return np.random.default_rng(4).uniform(-0.5, 0.5, 3 * 16000)
+
+
+def _ogg_pages(data: bytes) -> list[int]:
+    """Offsets where the Ogg pages of ``data`` end (an independent walk of the headers)."""
+    ends, pos = [], 0
+    while pos < len(data):
+        n_seg = data[pos + 26]
+        pos += 27 + n_seg + sum(data[pos + 27 : pos + 27 + n_seg])
+        ends.append(pos)
+    return ends
+
+
+@pytest.mark.parametrize("subtype", ["VORBIS", "OPUS"])
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.9, 0.999])
+def test_truncated_ogg_is_an_audio_error(tmp_path, noise, subtype, keep):
+    full = tmp_path / "full.ogg"
+    soundfile.write(
+        full, noise, 16000 if subtype == "VORBIS" else 48000, format="OGG", subtype=subtype
+    )
+    assert load(full)[0].size > 0  # the whole file loads
+    data = full.read_bytes()
+    cut = tmp_path / "cut.ogg"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(AudioError, match=r"path='.*cut.ogg' (is truncated|cannot be read)"):
+        load(cut)
+
+
+def test_ogg_cut_at_a_page_boundary_is_an_audio_error(tmp_path, noise):
+    full = tmp_path / "full.ogg"
+    soundfile.write(full, noise, 16000, format="OGG", subtype="VORBIS")
+    data = full.read_bytes()
+    ends = _ogg_pages(data)
+    assert ends[-1] == len(data) and len(ends) > 3
+    # the page walk alone (independent of libsndfile's log) sees what is missing
+    assert audio._ogg_truncation(data) is None
+    assert (
+        audio._ogg_truncation(data[: ends[-2]]) == "the stream ends without its end-of-stream page"
+    )
+    assert audio._ogg_truncation(data[: ends[-2] + 30]).startswith("its last Ogg page is cut off")
+    cut = tmp_path / "cut.ogg"
+    cut.write_bytes(data[: ends[-2]])
+    with pytest.raises(AudioError, match=r"path='.*cut.ogg' is truncated: the stream ends"):
+        load(cut)
+
+
+def _mp3_frames(data: bytes, start: int) -> list[int]:
+    """Offsets where the MPEG-2 layer III frames of ``data`` end (16 kHz, as written here)."""
+    ends, pos = [], start
+    rates = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        bitrate = rates[data[pos + 2] >> 4] * 1000
+        pos += 72 * bitrate // 16000 + ((data[pos + 2] >> 1) & 1)
+        ends.append(pos)
+    return ends
+
+
+@pytest.mark.parametrize("keep", [0.05, 0.4, 0.8, 0.999])
+def test_truncated_mp3_is_an_audio_error(tmp_path, noise, keep):
+    full = tmp_path / "full.mp3"
+    soundfile.write(full, noise, 16000, format="MP3")
+    x, _ = load(full)
+    assert x.size == noise.size
+    data = full.read_bytes()
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(
+        AudioError, match=r"path='.*cut.mp3' (is truncated: its header declares|cannot be read)"
+    ):
+        load(cut)
+
+
+def test_mp3_without_xing_header_cut_inside_a_frame(tmp_path, noise):
+    full = tmp_path / "full.mp3"
+    soundfile.write(full, noise, 16000, format="MP3")
+    data = full.read_bytes()
+    ends = _mp3_frames(data, 0)
+    assert ends[-1] == len(data)
+    bare = data[ends[0] :]  # without the first frame, which holds the Xing header
+    assert audio._mpeg_truncation(bare) is None
+    tagged = b"ID3\x03\x00\x00\x00\x00\x00\x05hello" + bare + b"TAG" + bytes(125)
+    assert audio._mpeg_truncation(tagged) is None  # ID3v2 and ID3v1 tags are skipped
+    inside = ends[len(ends) // 2] - ends[0] + 7  # 7 bytes into a frame
+    assert audio._mpeg_truncation(bare[:inside]).startswith("its last MPEG frame is cut off")
+    cut = tmp_path / "bare.mp3"
+    cut.write_bytes(bare[:inside])
+    with pytest.raises(AudioError, match=r"is truncated: its last MPEG frame is cut off"):
+        load(cut)
+
+
+def test_resampling_beyond_the_memory_limit_is_refused(stereo):
+    path, _ = stereo
+    with pytest.raises(ParameterError, match=r"sample_rate=\d+ must be smaller: resampling"):
+        load(path, sample_rate=10**12 + 1)

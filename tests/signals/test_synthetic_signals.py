@@ -16,6 +16,7 @@ from fbinit.signals import (
     flute,
     harmonic,
     impulse,
+    lazy_walk,
     make_paper_signals,
     normalize,
     pulse_train,
@@ -26,7 +27,7 @@ from fbinit.signals import (
     white_noise,
 )
 
-SEEDED = ("white_noise", "random_walk", "flute", "snare")
+SEEDED = ("white_noise", "random_walk", "lazy_walk", "flute", "snare")
 N = 1024
 
 
@@ -261,13 +262,13 @@ def test_white_noise_moments():
 
 def test_paper_signals_are_named_for_what_they_are():
     signals = make_paper_signals(N, seed=0)
-    assert list(signals) == ["impulse", "random_walk", "sine", "constant", "alternating"]
+    assert list(signals) == ["impulse", "lazy_walk", "sine", "constant", "alternating"]
     for x in signals.values():
         assert x.shape == (N,) and abs(np.linalg.norm(x) - 1) < 1e-12
     # the sinusoid is genuine: one spectral line at 8 periods, not a constant or (-1)^n
     power = np.abs(np.fft.rfft(signals["sine"])) ** 2
     assert np.argmax(power) == 8 and power[8] / power.sum() > 1 - 1e-12
-    np.testing.assert_array_equal(signals["random_walk"], random_walk(N, seed=0))
+    np.testing.assert_array_equal(signals["lazy_walk"], lazy_walk(N, p=0.15, seed=0))
     # constant and (-1)^n: |R(tau)| = R(0) for every lag (rank-one Toeplitz matrix)
     for name in ("constant", "alternating"):
         np.testing.assert_allclose(np.abs(circular_autocorrelation(signals[name])), 1, atol=1e-12)
@@ -378,3 +379,72 @@ def test_synthetic_unknown_name_lists_the_names():
 def test_errors_are_value_errors():
     with pytest.raises(ValueError, match="position"):
         impulse(4, position=4)
+
+
+# --------------------------------------------------------------------------- lazy walk
+
+
+def authors_rule(u: np.ndarray, p: float) -> np.ndarray:
+    """The rule of the authors' notebook, written out step by step."""
+    walk = [0]
+    for value in u:
+        down = value < p and walk[-1] > -1
+        up = value > 1 - p and walk[-1] < 1
+        walk.append(walk[-1] - down + up)
+    return np.array(walk, dtype=np.float64)
+
+
+@pytest.mark.parametrize("p", [0.15, 0.02, 0.5])
+def test_lazy_walk_follows_the_authors_rule(p):
+    x = lazy_walk(3000, p=p, seed=9, unit_norm=False)
+    u = np.random.default_rng(9).random(2999)
+    np.testing.assert_array_equal(x, authors_rule(u, p))
+    assert set(np.unique(x)) <= {-1.0, 0.0, 1.0} and x[0] == 0
+    assert set(np.unique(np.diff(x))) <= {-1.0, 0.0, 1.0}
+    # at a boundary a step beyond it is not taken: the walk stays
+    at_floor = (x[:-1] == -1) & (u < p)
+    at_ceiling = (x[:-1] == 1) & (u > 1 - p)
+    assert at_floor.any() and at_ceiling.any()
+    assert np.all(x[1:][at_floor] == -1) and np.all(x[1:][at_ceiling] == 1)
+
+
+def test_lazy_walk_stationary_law_and_autocorrelation():
+    """Doubly stochastic chain: uniform on {-1, 0, 1}, E x[n] x[n+k] = (2/3)(1 - p)^k."""
+    p, n = 0.15, 400_000
+    x = lazy_walk(n, p=p, seed=3, unit_norm=False)
+    tau = 1 / p  # correlation time in steps: about n / (2 tau) independent blocks
+    blocks = n / (2 * tau)
+    for level in (-1.0, 0.0, 1.0):
+        assert abs(np.mean(x == level) - 1 / 3) < 5 * np.sqrt(2 / 9 / blocks)
+    for k in (0, 1, 3, 10):
+        r = np.mean(x[: n - k] * x[k:])
+        assert abs(r - 2 / 3 * (1 - p) ** k) < 5 * np.sqrt(2 / blocks)
+
+
+def test_lazy_walk_is_the_papers_brownian_noise():
+    paper = make_paper_signals(N, seed=4)
+    np.testing.assert_array_equal(paper["lazy_walk"], lazy_walk(N, p=0.15, seed=4))
+    assert synthetic("lazy_walk", 64, seed=1, p=0.3).shape == (64,)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"p": 0.6}, ParameterError, r"p=0.6 must be <= 1/2"),
+        ({"p": 0.0}, ParameterError, r"p=0.0 must be in the open interval \(0, 1\)"),
+        ({"p": "0.1"}, TypeError, r"p='0.1' must be a real number"),
+        ({"seed": -1}, ParameterError, r"seed=-1 must be an integer >= 0"),
+    ],
+)
+def test_lazy_walk_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        lazy_walk(16, **kwargs)
+    with pytest.raises(ParameterError, match="zero energy"):
+        lazy_walk(1)  # the walk of one sample is [0]: nothing to normalise
+
+
+def test_signals_too_long_for_memory_are_refused():
+    with pytest.raises(ParameterError, match=r"n_samples=1000000000000 must be smaller"):
+        impulse(10**12)
+    with pytest.raises(ParameterError, match=r"n_samples=10000000, n_harmonics=1000 must be"):
+        harmonic(10**7, f0=10.0, n_harmonics=1000)

@@ -9,6 +9,7 @@ import sqlite3
 import numpy as np
 import pytest
 
+from fbinit._io import read_csv
 from fbinit.analysis import condition_number_stats
 from fbinit.cli import main
 from fbinit.sweep import ResultsStore
@@ -152,8 +153,9 @@ def test_scaling_with_a_store_reuses_its_cells(tmp_path, capsys):
     assert len(first) == 4
     assert main(argv) == 0
     assert {r.key: r.finished_at for r in stored(store)} == first
-    with table.open() as fh:
-        medians = [float(r["median_kappa"]) for r in csv.DictReader(fh)]
+    settings, columns = read_csv(table)
+    medians = [float(v) for v in columns["median_kappa"]]
+    assert settings["seed"] == 0
     ref = condition_number_stats([6, 12], [8, 16], n_fft=None, n_draws=20, seed=0)
     np.testing.assert_array_equal(medians, ref.median_kappa)
     conn = sqlite3.connect(store)

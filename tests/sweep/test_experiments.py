@@ -182,7 +182,7 @@ def test_frame_draws_a_new_gaussian_bank_per_listed_seed():
         ({"bank": "wavelet"}, "fmin=None must be given"),
         ({"bank": "gaussian", "fmin": 20.0}, "fmin=20.0 must not be given"),
         ({"bank": "mel", "kernel_size": 2048, "n_fft": 1024}, "must be <= n_fft=1024"),
-        ({"bank": "mel", "stride": 3}, "stride=3 must divide n_fft=1024"),
+        ({"bank": "mel", "stride": 3, "n_fft": 1024}, "stride=3 must divide n_fft=1024"),
     ],
 )
 def test_frame_parameters_are_checked(params, match):

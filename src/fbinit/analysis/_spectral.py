@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from fbinit._memory import check_memory
 from fbinit._validate import check_int
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
@@ -64,13 +65,18 @@ _SAFE_LOW = 1e-200
 
 
 def check_n_fft(bank: Filterbank, n_fft: int) -> int:
-    """Validate ``n_fft`` (any integer type) against the bank's kernel size."""
+    """Validate ``n_fft`` (any integer type) against the bank's kernel size and memory.
+
+    The spectrum of one bank (complex128, held with one temporary) is never split into
+    chunks, so an ``n_fft`` whose spectrum exceeds the memory limit is refused up front.
+    """
     n_fft = check_int("n_fft", n_fft)
     if n_fft < bank.kernel_size:
         raise ParameterError(
             f"n_fft={n_fft} must be >= kernel_size={bank.kernel_size} "
             "(the filters are zero-padded to n_fft points)"
         )
+    check_memory(f"n_fft={n_fft}", 32.0 * bank.n_filters * n_fft, "the spectrum of one bank")
     return n_fft
 
 

@@ -9,6 +9,8 @@ eigenvalues of :math:`Q_T`, batched over signals.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +19,7 @@ import scipy.fft
 import scipy.sparse.linalg
 import torch
 
+from fbinit._memory import check_memory
 from fbinit._validate import as_signal, check_choice, check_int
 from fbinit.errors import ParameterError
 
@@ -24,6 +27,7 @@ __all__ = [
     "DENSE_MAX_KERNEL_SIZE",
     "autocorrelation",
     "autocorrelation_eigenvalues",
+    "binary_scale",
     "frobenius_norm2",
 ]
 
@@ -33,6 +37,38 @@ DENSE_MAX_KERNEL_SIZE = 2048
 
 # elements of the batched dense Toeplitz matrices built at once (128 MiB of float64)
 _DENSE_CHUNK = 2**24
+
+
+def binary_scale(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows scaled by 2^-e so that their largest magnitude is in [1/2, 1); and e per row.
+
+    Exact in binary floating point (only the exponents change), so quadratic quantities of
+    the scaled rows neither overflow nor underflow and scale back exactly with
+    ``numpy.ldexp``. A zero row has e = 0.
+    """
+    peak = rows.abs().amax(dim=-1)
+    _, exponent = torch.frexp(peak)  # peak = m 2^e, m in [1/2, 1); 0 for a zero row
+    shift = -exponent.numpy()[..., None]
+
+    def scale(part: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(np.ldexp(part.numpy(), shift))
+
+    scaled = torch.complex(scale(rows.real), scale(rows.imag)) if rows.is_complex() else scale(rows)
+    return scaled, exponent.to(torch.int64)
+
+
+def unscale(values: torch.Tensor, exponent: torch.Tensor, what: str) -> torch.Tensor:
+    """``values * 2**exponent`` exactly (inf beyond the float64 range, with a warning)."""
+    with np.errstate(over="ignore"):
+        out = np.ldexp(values.numpy(), exponent.numpy())
+    n_inf = int(np.isinf(out).sum()) - int(np.isinf(values.numpy()).sum())
+    if n_inf > 0:
+        warnings.warn(
+            f"{n_inf} {what} exceed the float64 range (about 1.8e308) and are inf",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return torch.from_numpy(out)
 
 
 def real_signal(x: Any) -> torch.Tensor:
@@ -51,6 +87,14 @@ def nonzero_signal(x: Any) -> torch.Tensor:
         where = "" if x.ndim == 1 else f" at batch indices {silent.nonzero().tolist()}"
         raise ParameterError(f"||x||^2=0{where} must be > 0 (x is all zeros)")
     return x
+
+
+def scaled_signal(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Signals (..., n) scaled by powers of two to a peak in [1/2, 1); the exponents (...)."""
+    if x.numel() == 0:
+        return x, torch.zeros(x.shape[:-1], dtype=torch.int64)
+    xs, exponent = binary_scale(x.reshape(-1, x.shape[-1]))
+    return xs.reshape(x.shape), exponent.reshape(x.shape[:-1])
 
 
 def kernel_sizes(kernel_size: Any, n_samples: int, mode: str) -> tuple[list[int], bool]:
@@ -88,6 +132,8 @@ def autocorrelation(x: Any, *, mode: str = "circular", max_lag: int | None = Non
     -------
     torch.Tensor, float64, shape (..., max_lag + 1)
         :math:`R(0), \dots, R(\text{max\_lag})`; R is even, :math:`R(-\tau) = R(\tau)`.
+        Each signal is scaled by a power of two before the FFTs (exact), so values beyond
+        the float64 range are inf with a warning, never NaN.
 
     Notes
     -----
@@ -115,19 +161,27 @@ def autocorrelation(x: Any, *, mode: str = "circular", max_lag: int | None = Non
     if max_lag is None:
         max_lag = n - 1
     max_lag = check_int("max_lag", max_lag, minimum=0)
-    if mode == "circular":
-        if max_lag > n - 1:
-            raise ParameterError(
-                f"max_lag={max_lag} must be <= n_samples - 1 = {n - 1} in circular mode"
-            )
-        spec = torch.fft.rfft(x, n=n)
-        return torch.fft.irfft(spec.real.square() + spec.imag.square(), n=n)[..., : max_lag + 1]
-    n_fft = scipy.fft.next_fast_len(2 * n - 1, real=True)
-    spec = torch.fft.rfft(x, n=n_fft)
+    if mode == "circular" and max_lag > n - 1:
+        raise ParameterError(
+            f"max_lag={max_lag} must be <= n_samples - 1 = {n - 1} in circular mode"
+        )
+    batch = x.shape[:-1]
+    n_signals = math.prod(batch)
+    n_fft = n if mode == "circular" else scipy.fft.next_fast_len(2 * n - 1, real=True)
+    check_memory(
+        f"max_lag={max_lag}, n_samples={n}",
+        8.0 * n_signals * (max_lag + 1 + 3 * n_fft),
+        f"the autocorrelations of {n_signals} signals",
+    )
+    if n_signals == 0:
+        return torch.zeros((*batch, max_lag + 1), dtype=torch.float64)
+    xs, exponent = binary_scale(x.reshape(-1, n))
+    spec = torch.fft.rfft(xs, n=n_fft)
     r = torch.fft.irfft(spec.real.square() + spec.imag.square(), n=n_fft)[..., :n]
     if max_lag + 1 > n:
         r = torch.nn.functional.pad(r, (0, max_lag + 1 - n))
-    return r[..., : max_lag + 1]
+    r = unscale(r[..., : max_lag + 1].contiguous(), 2 * exponent[:, None], "autocorrelations")
+    return r.reshape(*batch, max_lag + 1)
 
 
 def frobenius_norm2(r: torch.Tensor, kernel_size: int) -> torch.Tensor:
@@ -147,6 +201,8 @@ def _toeplitz_dense(r: torch.Tensor, kernel_size: int) -> torch.Tensor:
     idx = torch.arange(t)
     lag = (idx[:, None] - idx[None, :]).abs()
     flat = r[..., :t].reshape(-1, t)
+    if flat.shape[0] == 0:
+        return torch.zeros((*r.shape[:-1], t), dtype=torch.float64)
     step = max(1, _DENSE_CHUNK // (t * t))
     out = [
         torch.linalg.eigvalsh(flat[i : i + step][:, lag]).flip(-1)
@@ -211,7 +267,7 @@ def autocorrelation_eigenvalues(
     -------
     torch.Tensor, float64, shape (..., [n_kernel_sizes,] n_eig)
         Eigenvalues in descending order, :math:`\lambda_1 \ge \dots`, with n_eig = max T
-        (or ``n_top``); entries past T are zero padding. Values that round-off makes
+        (or ``min(n_top, max T)``); entries past T are zero padding. Values that round-off makes
         negative (the matrix is positive semi-definite) are set to 0.
 
     Notes
@@ -241,8 +297,18 @@ def autocorrelation_eigenvalues(
     sizes, is_seq = kernel_sizes(kernel_size, n, mode)
     if n_top is not None:
         n_top = check_int("n_top", n_top)
-    width = max(sizes) if n_top is None else n_top
-    r = autocorrelation(x, mode=mode, max_lag=max(sizes) - 1)
+    width = max(sizes) if n_top is None else min(n_top, max(sizes))
+    for t in sizes:
+        k = t if n_top is None else min(n_top, t)
+        dense = k == t or (t <= DENSE_MAX_KERNEL_SIZE and not (t >= 256 and 8 * k <= t))
+        check_memory(
+            f"kernel_size={t}",
+            (32.0 * t * t if dense else 8.0 * t * (k + 8)) + 8.0 * math.prod(x.shape[:-1]) * t,
+            "the eigenvalues of one Toeplitz matrix",
+        )
+    # the eigenvalues scale with x^2: compute them for x scaled to a peak in [1/2, 1)
+    xs, exponent = binary_scale(x.reshape(-1, n)) if x.numel() else (x, None)
+    r = autocorrelation(xs.reshape(x.shape), mode=mode, max_lag=max(sizes) - 1)
     out = []
     for t in sizes:
         k = t if n_top is None else min(n_top, t)
@@ -254,4 +320,7 @@ def autocorrelation_eigenvalues(
         lam = lam.clamp(min=0.0)  # round-off below zero: Q_T is positive semi-definite
         out.append(torch.nn.functional.pad(lam, (0, width - k)))
     result = torch.stack(out, dim=-2)
+    if exponent is not None:
+        flat = result.reshape(exponent.shape[0], -1)
+        result = unscale(flat, 2 * exponent[:, None], "eigenvalues").reshape(result.shape)
     return result if is_seq else result[..., 0, :]

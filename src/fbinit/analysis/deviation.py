@@ -23,6 +23,8 @@ from fbinit.analysis.autocorrelation import (
     autocorrelation_eigenvalues,
     kernel_sizes,
     nonzero_signal,
+    scaled_signal,
+    unscale,
 )
 from fbinit.analysis.distribution import energy_distribution, sigma2_per_size
 from fbinit.errors import ParameterError
@@ -58,8 +60,9 @@ def _moments(x, n_filters, sizes, sigma, mode):
     s0 = torch.cat([zero, r2.cumsum(-1)], -1)[..., at]
     s1 = torch.cat([zero, (lags * r2).cumsum(-1)], -1)[..., at]
     frob = t * r[..., :1].square() + 2.0 * (t * s0 - s1)
-    mean = n_filters * t * sigma2 * r[..., :1]
-    var = 2.0 * n_filters * sigma2.square() * frob
+    J = float(n_filters)  # may exceed int64: torch takes Python floats
+    mean = J * t * sigma2 * r[..., :1]
+    var = 2.0 * J * sigma2.square() * frob
     return mean, var, sigma2
 
 
@@ -114,9 +117,11 @@ def energy_moments(
     """
     n_filters = check_int("n_filters", n_filters)
     mode = check_choice("mode", mode, ("circular", "full"))
-    x = nonzero_signal(x)
+    x, exponent = scaled_signal(nonzero_signal(x))  # exact: mean ~ 2^(2e), var ~ 2^(4e)
     sizes, is_seq = kernel_sizes(kernel_size, x.shape[-1], mode)
     mean, var, _ = _moments(x, n_filters, sizes, sigma, mode)
+    mean = unscale(mean, 2 * exponent[..., None], "means")
+    var = unscale(var, 4 * exponent[..., None], "variances")
     return (mean, var) if is_seq else (mean[..., 0], var[..., 0])
 
 
@@ -207,7 +212,7 @@ def deviation_bound(
             "one-sided)"
         )
     probs, p_seq = _probabilities(p)
-    x = nonzero_signal(x)
+    x, _ = scaled_signal(nonzero_signal(x))  # alpha is relative: the same for any scale
     sizes, is_seq = kernel_sizes(kernel_size, x.shape[-1], mode)
     mean, var, sigma2 = _moments(x, n_filters, sizes, sigma, mode)
     mean, var = mean[..., None], var[..., None]
@@ -286,6 +291,7 @@ def exact_deviation(
     n_filters = check_int("n_filters", n_filters)
     tail = check_choice("tail", tail, _TAILS)
     probs, p_seq = _probabilities(p)
+    x, _ = scaled_signal(nonzero_signal(x))  # alpha is relative: the same for any scale
     law = energy_distribution(x, n_filters, kernel_size, sigma=sigma, mode=mode, method=method)
     levels = 1.0 - probs if tail == "upper" else probs
     batch = law.batch_shape

@@ -30,6 +30,7 @@ from fbinit.analysis.autocorrelation import (
     frobenius_norm2,
     kernel_sizes,
     nonzero_signal,
+    scaled_signal,
 )
 from fbinit.errors import ParameterError
 
@@ -50,7 +51,7 @@ _SMALL = 1e-3
 def sigma2_per_size(sigma: Any, n_filters: int, sizes: Sequence[int]) -> torch.Tensor:
     r"""Tap variance per kernel size: :math:`\sigma^2`, or the default :math:`1/(J T)`."""
     if sigma is None:
-        return 1.0 / (n_filters * torch.tensor(sizes, dtype=torch.float64))
+        return 1.0 / (float(n_filters) * torch.tensor(sizes, dtype=torch.float64))
     sigma = check_positive_float("sigma", sigma)
     return torch.full((len(sizes),), sigma**2, dtype=torch.float64)
 
@@ -576,7 +577,7 @@ def energy_distribution(
     mode = check_choice("mode", mode, ("circular", "full"))
     method = check_choice("method", method, ("auto", "exact", "lumped"))
     n_top = check_int("n_top", n_top)
-    x = nonzero_signal(x)
+    x, exponent = scaled_signal(nonzero_signal(x))  # the weights scale with 2^(2e)
     sizes, is_seq = kernel_sizes(kernel_size, x.shape[-1], mode)
     sigma2 = sigma2_per_size(sigma, n_filters, sizes)
     r = autocorrelation(x, mode=mode, max_lag=max(sizes) - 1)
@@ -595,7 +596,7 @@ def energy_distribution(
             keep = (s1 > 1e-12 * t * r[..., 0]) & (s2_rest > 1e-12 * frobenius_norm2(r, t))
             extra = torch.where(keep, s2_rest / torch.where(keep, s1, 1.0), 0.0)
             extra_dof = torch.where(
-                keep, n_filters * s1.square() / torch.where(keep, s2_rest, 1.0), 1.0
+                keep, float(n_filters) * s1.square() / torch.where(keep, s2_rest, 1.0), 1.0
             )
             lam = torch.cat([torch.nn.functional.pad(lam, (0, width - k)), extra[..., None]], -1)
             dof = torch.cat(
@@ -608,6 +609,14 @@ def energy_distribution(
         weights.append(s2 * lam)
         dofs.append(dof)
     weights_t, dofs_t = torch.stack(weights, -2), torch.stack(dofs, -2)
+    with np.errstate(over="ignore"):
+        shift = (2 * exponent).numpy()[..., None, None]
+        weights_t = torch.from_numpy(np.ldexp(weights_t.numpy(), shift))
+    if not bool(torch.isfinite(weights_t).all()):
+        raise ParameterError(
+            "x has an energy beyond the float64 range (about 1.8e308); scale it down: the "
+            "law of the energy of c x is that of x scaled by c^2"
+        )
     if not is_seq:
         weights_t, dofs_t = weights_t[..., 0, :], dofs_t[..., 0, :]
     return WeightedChiSquare(weights_t, dofs_t)

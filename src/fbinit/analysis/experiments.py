@@ -56,8 +56,8 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 def _check_scaling(p: dict[str, Any]) -> dict[str, Any]:
     T = check_int("kernel_size", p["kernel_size"])
-    N = default_n_fft(T) if p["n_fft"] is None else check_int("n_fft", p["n_fft"])
     stride = check_int("stride", p["stride"])
+    N = default_n_fft(T, stride) if p["n_fft"] is None else check_int("n_fft", p["n_fft"])
     if T > N:
         raise ParameterError(f"kernel_size={T} must be <= n_fft={N}")
     if N % stride:
@@ -416,8 +416,8 @@ BANK_FAMILIES = {
 def _check_frame(p: dict[str, Any]) -> dict[str, Any]:
     bank = check_choice("bank", p["bank"], tuple(BANK_FAMILIES))
     T = check_int("kernel_size", p["kernel_size"])
-    N = default_n_fft(T) if p["n_fft"] is None else check_int("n_fft", p["n_fft"])
     stride = check_int("stride", p["stride"])
+    N = default_n_fft(T, stride) if p["n_fft"] is None else check_int("n_fft", p["n_fft"])
     if T > N:
         raise ParameterError(f"kernel_size={T} must be <= n_fft={N}")
     if N % stride:
@@ -492,6 +492,6 @@ def frame_cell(
     elif fmin is not None:
         kwargs["fmin"] = fmin
     fb = BANK_FAMILIES[bank](n_filters, kernel_size, **kwargs)
-    N = default_n_fft(kernel_size) if n_fft is None else n_fft
+    N = default_n_fft(kernel_size, stride) if n_fft is None else n_fft
     A, B = frame_bounds(fb, n_fft=N)
     return {"A": float(A), "B": float(B), "kappa": float(kappa_from_bounds(A, B, n_fft=N))}

@@ -67,12 +67,15 @@ def _cells(n_filters: Any, kernel_size: Any, n_fft: Any):
     """Broadcast (J, T, N) to flat float arrays, validated; return them and the shape."""
     J = _as_int_array("n_filters", n_filters, 1)
     T = _as_int_array("kernel_size", kernel_size, 2)
-    if n_fft is None:
-        J, T = np.broadcast_arrays(J, T)
+    N = None if n_fft is None else _as_int_array("n_fft", n_fft, 2)
+    try:
+        J, T, *rest = np.broadcast_arrays(J, T, *([] if N is None else [N]))
+    except ValueError as err:
+        raise ParameterError("n_filters, kernel_size and n_fft must broadcast together") from err
+    if N is None:
         N = np.array([float(default_n_fft(int(t))) for t in T.ravel()]).reshape(T.shape)
     else:
-        N = _as_int_array("n_fft", n_fft, 2)
-        J, T, N = np.broadcast_arrays(J, T, N)
+        (N,) = rest
     if np.any(T > N):
         bad = np.argwhere(T > N)[0]
         raise ParameterError(

@@ -14,6 +14,7 @@ The extreme-value model that predicts these statistics without drawing any filte
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from collections.abc import Callable, Sequence
@@ -25,9 +26,9 @@ import numpy as np
 import torch
 
 from fbinit._io import write_csv_columns
-from fbinit._validate import check_int, check_probability
+from fbinit._memory import CHUNK_BYTES, check_memory, chunk_count, total_bytes
+from fbinit._validate import check_int, check_positive_float, check_probability
 from fbinit.analysis.frames import frame_bounds, kappa_from_bounds
-from fbinit.banks.random import gaussian
 from fbinit.errors import ParameterError
 
 __all__ = [
@@ -35,11 +36,15 @@ __all__ = [
     "condition_number_stats",
     "default_n_fft",
     "draw_seeds",
+    "frame_bounds_bytes",
     "kappa_tilde",
 ]
 
-#: bytes of filter weights drawn at once by :func:`condition_number_stats`
-DRAW_CHUNK_BYTES = 128 * 2**20
+#: bytes of working set of one chunk of draws in :func:`condition_number_stats`
+DRAW_CHUNK_BYTES = CHUNK_BYTES
+#: bytes per draw held until a cell's statistics are taken: its seed, A, B, kappa and the
+#: temporaries of the statistics (the working set of kappa_from_bounds, a sorted copy)
+_BYTES_PER_STORED_DRAW = 80
 
 
 def kappa_tilde(n_filters: Any, kernel_size: Any) -> Any:
@@ -85,7 +90,12 @@ def kappa_tilde(n_filters: Any, kernel_size: Any) -> Any:
     is_torch = isinstance(n_filters, torch.Tensor) or isinstance(kernel_size, torch.Tensor)
     J = _as_int_array("n_filters", n_filters, 1)
     T = _as_int_array("kernel_size", kernel_size, 1)
-    J, T = np.broadcast_arrays(J, T)
+    try:
+        J, T = np.broadcast_arrays(J, T)
+    except ValueError as err:
+        raise ParameterError(
+            f"n_filters.shape={J.shape} and kernel_size.shape={T.shape} must broadcast"
+        ) from err
     root = 2.0 * np.sqrt(np.log(T) / J)
     valid = root < 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -118,20 +128,25 @@ def _as_int_array(name: str, value: Any, minimum: int) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def default_n_fft(kernel_size: int) -> int:
-    r"""Signal length used when ``n_fft=None``: :math:`N = \max(1024, 2T)`.
+def default_n_fft(kernel_size: int, stride: int = 1) -> int:
+    r"""Signal length used when ``n_fft=None``: :math:`N = \max(1024, 2T)`, rounded up to a
+    multiple of the stride.
 
     1024 is the paper's signal length; 2T keeps at least two DFT bins per degree of freedom
     of the Littlewood-Paley sum (a trigonometric polynomial of degree T - 1) for long
     kernels, so N/T never drops below 2 and the whole autocorrelation of each filter fits
-    in N points.
+    in N points. A stride d must divide N (the frame operator is periodic with period d),
+    so N is rounded up to the next multiple of d: every command and function that picks N
+    by default (``fbinit analyze``, ``fbinit scaling``, ``fbinit report``) uses this rule.
 
     Examples
     --------
-    >>> default_n_fft(64), default_n_fft(4096)
-    (1024, 8192)
+    >>> default_n_fft(64), default_n_fft(4096), default_n_fft(64, stride=3)
+    (1024, 8192, 1026)
     """
-    return max(1024, 2 * check_int("kernel_size", kernel_size))
+    n = max(1024, 2 * check_int("kernel_size", kernel_size))
+    stride = check_int("stride", stride)
+    return -(-n // stride) * stride
 
 
 def draw_seeds(seed: int, n_filters: int, kernel_size: int, n_draws: int) -> list[int]:
@@ -147,9 +162,14 @@ def draw_seeds(seed: int, n_filters: int, kernel_size: int, n_draws: int) -> lis
     >>> draw_seeds(0, 10, 64, 2) == draw_seeds(0, 10, 64, 5)[:2]
     True
     """
+    return [int(s) for s in _seed_array(seed, n_filters, kernel_size, n_draws)]
+
+
+def _seed_array(seed: int, n_filters: int, kernel_size: int, n_draws: int) -> np.ndarray:
+    """:func:`draw_seeds` as a uint64 array (8 bytes per draw)."""
     key = (check_int("n_filters", n_filters), check_int("kernel_size", kernel_size))
     seq = np.random.SeedSequence(check_int("seed", seed, minimum=0), spawn_key=key)
-    return [int(s) for s in seq.generate_state(check_int("n_draws", n_draws), np.uint64)]
+    return seq.generate_state(check_int("n_draws", n_draws), np.uint64)
 
 
 def draw_banks(
@@ -160,10 +180,39 @@ def draw_banks(
     Draw d is ``gaussian(n_filters, kernel_size, sigma=sigma, seed=seeds[d])``; with the
     seeds of :func:`draw_seeds` these are the banks of :func:`condition_number_stats`.
     """
+    n_filters = check_int("n_filters", n_filters)
+    kernel_size = check_int("kernel_size", kernel_size)
+    if sigma is None:  # as fbinit.banks.gaussian
+        sigma = 1.0 / math.sqrt(n_filters * kernel_size)
+    sigma = check_positive_float("sigma", sigma)
     weights = torch.empty(len(seeds), n_filters, kernel_size, dtype=torch.float64)
-    for i, s in enumerate(seeds):
-        weights[i] = gaussian(n_filters, kernel_size, sigma=sigma, seed=s).weights
-    return weights
+    generator = torch.Generator()
+    shape = (n_filters, kernel_size)
+    for i, s in enumerate(seeds):  # the draws of gaussian(..., seed=s), without its checks
+        generator.manual_seed(check_int("seed", s, minimum=0))
+        torch.randn(shape, generator=generator, dtype=torch.float64, out=weights[i])
+    return weights.mul_(sigma)
+
+
+def frame_bounds_bytes(
+    n_filters: int, kernel_size: int, n_fft: int, stride: int = 1
+) -> tuple[int, int]:
+    """Working set of :func:`fbinit.frame_bounds` on drawn banks: (bytes per bank, fixed).
+
+    Per bank: its weights and, at stride 1, its Littlewood-Paley sum (held twice while the
+    chunks are joined); fixed: the spectrum of one bank (at stride d > 1 also its d x d
+    blocks and their eigenvalue workspace), which the spectral kernel never splits. Used to
+    size the chunks of draws and to refuse up front what cannot fit.
+
+    Examples
+    --------
+    >>> frame_bounds_bytes(40, 1024, 1024)
+    (335888, 328320)
+    """
+    per_bank = 8 * n_filters * kernel_size
+    if stride == 1:
+        return per_bank + 16 * (n_fft // 2 + 1), 16 * n_filters * (n_fft // 2 + 1)
+    return per_bank + 16, 16 * n_filters * n_fft + 48 * n_fft * stride
 
 
 @dataclass(frozen=True)
@@ -190,6 +239,8 @@ class ConditionNumberStats:
     mean_A, mean_B, sd_A, sd_B : numpy.ndarray, shape (n_cells,)
         Mean and standard deviation (ddof=1; nan for one draw) of the frame bounds.
     quantile_levels : tuple of float
+    seed : int
+        Master seed of the draws (recorded in the CSV's settings header).
     """
 
     n_filters: np.ndarray
@@ -206,6 +257,7 @@ class ConditionNumberStats:
     sd_A: np.ndarray
     sd_B: np.ndarray
     quantile_levels: tuple[float, ...]
+    seed: int = 0
 
     def __len__(self) -> int:
         return int(self.n_filters.shape[0])
@@ -213,7 +265,7 @@ class ConditionNumberStats:
     def _columns(self) -> dict[str, np.ndarray]:
         cols: dict[str, np.ndarray] = {}
         for f in fields(self):
-            if f.name in ("kappa_quantiles", "quantile_levels"):
+            if f.name in ("kappa_quantiles", "quantile_levels", "seed"):
                 continue
             cols[f.name] = getattr(self, f.name)
             if f.name == "ratio_of_means":
@@ -227,8 +279,21 @@ class ConditionNumberStats:
         return [{k: v[i].item() for k, v in cols.items()} for i in range(len(self))]
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write one row per cell (full float precision) atomically; return the path."""
-        return write_csv_columns(path, self._columns())
+        """Write one row per cell (full float precision) atomically; return the path.
+
+        The file starts with ``# key: value`` lines (:func:`fbinit._io.read_csv`): the
+        package version, the seed, the draws per cell and the quantile levels.
+        """
+        from fbinit import __version__
+
+        settings = {
+            "fbinit": __version__,
+            "experiment": "condition_number_stats",
+            "seed": self.seed,
+            "n_draws": sorted(set(self.n_draws.tolist())),
+            "quantile_levels": list(self.quantile_levels),
+        }
+        return write_csv_columns(path, self._columns(), settings=settings)
 
     def as_grid(self, name: str) -> np.ndarray:
         """A per-cell field reshaped to (len(unique n_filters), len(unique kernel_size)).
@@ -273,7 +338,8 @@ def condition_number_stats(
     kernel_size : int >= 1 or sequence of distinct ints
         Number(s) of taps T. Every (J, T) pair is a cell (J outer, T inner).
     n_fft : int >= every kernel_size, or None
-        Signal length N; ``None`` uses :func:`default_n_fft` per cell, max(1024, 2T).
+        Signal length N; ``None`` uses :func:`default_n_fft` per cell: max(1024, 2T)
+        rounded up to a multiple of the stride.
     n_draws : int >= 1
         Number of independent banks per cell (default sigma, :func:`fbinit.banks.gaussian`).
     stride : int >= 1 dividing n_fft
@@ -301,8 +367,11 @@ def condition_number_stats(
     .. math:: \mathrm{median}_d\,\kappa_d,\quad \frac1M\sum_d \kappa_d,\quad
               \frac{\bar B}{\bar A},\quad \bar A,\ \bar B,\ s_A,\ s_B.
 
-    Draws are made in chunks of at most ``DRAW_CHUNK_BYTES`` of weights and analysed with
-    batched FFTs.
+    Draws are made in chunks whose working set (weights and Littlewood-Paley sums,
+    :func:`frame_bounds_bytes`) is about ``DRAW_CHUNK_BYTES`` and analysed with batched
+    FFTs; a cell keeps about 80 bytes per draw until its statistics are taken. The peak is
+    estimated before any draw, and a grid whose estimate exceeds the memory limit
+    (:func:`fbinit._memory.memory_limit`) is refused with the estimate.
 
     References
     ----------
@@ -330,49 +399,87 @@ def condition_number_stats(
     cells = []
     for J in js:
         for T in ts:
-            N = default_n_fft(T) if n_fft is None else n_fft
+            N = default_n_fft(T, stride) if n_fft is None else n_fft
             if T > N:
                 raise ParameterError(f"kernel_size={T} must be <= n_fft={N}")
             if N % stride:
                 raise ParameterError(f"stride={stride} must divide n_fft={N}")
             cells.append((J, T, N))
+    for J, T, N in cells:
+        _check_cell_memory(J, T, N, stride, n_draws)
 
     total = n_draws * len(cells)
-    done = 0
-    bounds = []
-    for J, T, N in cells:
-        A, B = _draw_bounds(J, T, N, stride, n_draws, seed, total, done, progress)
-        done += n_draws
-        bounds.append((A, B))
-
-    A_all = np.stack([a for a, _ in bounds])  # (n_cells, n_draws)
-    B_all = np.stack([b for _, b in bounds])
-    n_fft_cells = np.array([c[2] for c in cells])[:, None]
-    kappa = kappa_from_bounds(A_all, B_all, n_fft=n_fft_cells, stacklevel=3).numpy()
-    ddof = 1 if n_draws > 1 else 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        sd_A = A_all.std(axis=1, ddof=ddof) if n_draws > 1 else np.full(len(cells), np.nan)
-        sd_B = B_all.std(axis=1, ddof=ddof) if n_draws > 1 else np.full(len(cells), np.nan)
-    mean_A, mean_B = A_all.mean(axis=1), B_all.mean(axis=1)
+    rows = []
+    n_singular = 0
+    for i, (J, T, N) in enumerate(cells):
+        A, B = _draw_bounds(J, T, N, stride, n_draws, seed, total, i * n_draws, progress)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # counted and said once below
+            kappa = kappa_from_bounds(A, B, n_fft=N).numpy()
+        n_singular += int(np.isinf(kappa).sum())
+        rows.append(_cell_statistics(A, B, kappa, levels))
+        del A, B, kappa
+    if n_singular:
+        warnings.warn(
+            f"{n_singular} of {total} filterbank(s) are singular frames (lower frame bound "
+            "A = 0): condition number is inf",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    column = {key: np.array([row[key] for row in rows]) for key in rows[0]}
     with np.errstate(divide="ignore"):  # mean A = 0 for singular frames (warned above)
-        ratio_of_means = mean_B / mean_A
+        ratio_of_means = column["mean_B"] / column["mean_A"]
     return ConditionNumberStats(
         n_filters=np.array([c[0] for c in cells]),
         kernel_size=np.array([c[1] for c in cells]),
         n_fft=np.array([c[2] for c in cells]),
         stride=np.full(len(cells), stride),
         n_draws=np.full(len(cells), n_draws),
-        median_kappa=np.median(kappa, axis=1),
-        mean_kappa=kappa.mean(axis=1),
+        median_kappa=column["median_kappa"],
+        mean_kappa=column["mean_kappa"],
         ratio_of_means=ratio_of_means,
-        kappa_quantiles=_quantiles(kappa, levels),
-        mean_A=mean_A,
-        mean_B=mean_B,
-        sd_A=sd_A,
-        sd_B=sd_B,
+        kappa_quantiles=column["quantiles"].reshape(len(cells), len(levels)),
+        mean_A=column["mean_A"],
+        mean_B=column["mean_B"],
+        sd_A=column["sd_A"],
+        sd_B=column["sd_B"],
         quantile_levels=levels,
+        seed=seed,
     )
+
+
+def _check_cell_memory(J: int, T: int, N: int, stride: int, n_draws: int) -> None:
+    """Refuse a cell whose draws cannot be analysed within the memory limit."""
+    per_bank, fixed = frame_bounds_bytes(J, T, N, stride)
+    check_memory(
+        f"n_filters={J}, kernel_size={T}, n_fft={N}",
+        total_bytes(per_bank, fixed),
+        "the frame bounds of one bank",
+    )
+    per_chunk = min(n_draws, chunk_count(per_bank, DRAW_CHUNK_BYTES))
+    check_memory(
+        f"n_draws={n_draws}",
+        total_bytes(_BYTES_PER_STORED_DRAW * n_draws, per_chunk * per_bank, fixed),
+        f"the statistics of {n_draws} draws of (n_filters={J}, kernel_size={T}, n_fft={N})",
+    )
+
+
+def _cell_statistics(
+    A: np.ndarray, B: np.ndarray, kappa: np.ndarray, levels: tuple[float, ...]
+) -> dict[str, Any]:
+    """The statistics of one cell from its per-draw bounds and condition numbers."""
+    n = A.shape[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # inf - inf in a mean of inf kappas
+        return {
+            "median_kappa": float(np.median(kappa)),
+            "mean_kappa": float(kappa.mean()),
+            "quantiles": _quantiles(kappa[None, :], levels)[0],
+            "mean_A": float(A.mean()),
+            "mean_B": float(B.mean()),
+            "sd_A": float(A.std(ddof=1)) if n > 1 else math.nan,
+            "sd_B": float(B.std(ddof=1)) if n > 1 else math.nan,
+        }
 
 
 def _quantiles(values: np.ndarray, levels: tuple[float, ...]) -> np.ndarray:
@@ -390,8 +497,8 @@ def _quantiles(values: np.ndarray, levels: tuple[float, ...]) -> np.ndarray:
 
 def _draw_bounds(J, T, N, stride, n_draws, seed, total, done, progress):
     """Frame bounds (A, B) of the n_draws banks of one cell, as numpy arrays."""
-    seeds = draw_seeds(seed, J, T, n_draws)
-    per_chunk = max(1, DRAW_CHUNK_BYTES // (8 * J * T))
+    seeds = _seed_array(seed, J, T, n_draws)
+    per_chunk = chunk_count(frame_bounds_bytes(J, T, N, stride)[0], DRAW_CHUNK_BYTES)
     A = np.empty(n_draws)
     B = np.empty(n_draws)
     for start in range(0, n_draws, per_chunk):

@@ -11,11 +11,14 @@ import numpy as np
 import scipy.special
 import torch
 
-from fbinit._validate import check_int
+from fbinit._memory import check_memory
+from fbinit._validate import check_int, check_positive_float
 from fbinit.banks._fir import (
     centered_time,
     check_band,
     check_bank_args,
+    check_bank_memory,
+    real_tensor,
     warn_truncated,
 )
 from fbinit.errors import ParameterError
@@ -27,17 +30,6 @@ __all__ = ["gabor", "gabor_impulse_responses", "mel_gabor_parameters"]
 _FWHM_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 #: envelope energy outside +-3 sigma (|psi|^2 is Gaussian with standard deviation sigma/sqrt 2)
 _LOST_AT_3_SIGMA = float(scipy.special.erfc(3.0))
-
-
-def _as_real_tensor(name: str, value: Any) -> torch.Tensor:
-    tensor = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
-    if not tensor.dtype.is_floating_point:
-        if tensor.is_complex():
-            raise TypeError(f"{name} must be real, got dtype {tensor.dtype}")
-        tensor = tensor.to(torch.float64)
-    if not bool(torch.isfinite(tensor.detach()).all()):
-        raise ParameterError(f"{name} must hold only finite values (found NaN or Inf)")
-    return tensor
 
 
 def gabor_impulse_responses(
@@ -82,13 +74,16 @@ def gabor_impulse_responses(
     (torch.Size([1, 65]), 1.0)
     """
     kernel_size = check_int("kernel_size", kernel_size)
-    eta = _as_real_tensor("center_frequencies", center_frequencies)
-    beta = _as_real_tensor("bandwidths", bandwidths)
+    eta = real_tensor("center_frequencies", center_frequencies)
+    beta = real_tensor("bandwidths", bandwidths)
     if eta.shape != beta.shape:
         raise ParameterError(
             f"bandwidths.shape={tuple(beta.shape)} must equal center_frequencies.shape="
             f"{tuple(eta.shape)}"
         )
+    check_bank_memory(
+        "gabor", eta.numel(), kernel_size, n_filters=eta.numel(), kernel_size=kernel_size
+    )
     if not bool((beta.detach() > 0).all()):
         raise ParameterError("bandwidths must be > 0 (found a value <= 0)")
     dtype = torch.promote_types(eta.dtype, beta.dtype)
@@ -126,6 +121,15 @@ def mel_gabor_parameters(
     >>> f.tolist(), b.tolist()
     ([531.25, 1312.5, 2531.25, 4562.5], [937.5, 1500.0, 2437.5, 3937.5])
     """
+    n_filters = check_int("n_filters", n_filters)
+    sample_rate = check_positive_float("sample_rate", sample_rate)
+    fmin, fmax = check_band(fmin, fmax, sample_rate)
+    n_fft = check_int("n_fft", n_fft)
+    check_memory(
+        f"n_filters={n_filters}, n_fft={n_fft}",
+        24.0 * n_filters * (n_fft // 2 + 1),
+        "the mel weights",
+    )
     with warnings.catch_warnings():  # empty channels raise below
         warnings.filterwarnings("ignore", message="Empty filters detected")
         weights = librosa.filters.mel(
@@ -230,6 +234,14 @@ def gabor(
     )
     fmin, fmax = check_band(fmin, fmax, sample_rate)
     n_fft = check_int("n_fft", n_fft)
+    check_bank_memory(
+        "gabor",
+        n_filters,
+        max(kernel_size, n_fft),
+        n_filters=n_filters,
+        kernel_size=kernel_size,
+        n_fft=n_fft,
+    )
     if center_frequencies is None and bandwidths is None:
         centres, widths = mel_gabor_parameters(
             n_filters, sample_rate=sample_rate, fmin=fmin, fmax=fmax, n_fft=n_fft
@@ -240,10 +252,8 @@ def gabor(
             "mel initialisation)"
         )
     else:
-        centres = (
-            _as_real_tensor("center_frequencies", center_frequencies).detach().double().numpy()
-        )
-        widths = _as_real_tensor("bandwidths", bandwidths).detach().double().numpy()
+        centres = real_tensor("center_frequencies", center_frequencies).detach().double().numpy()
+        widths = real_tensor("bandwidths", bandwidths).detach().double().numpy()
         for name, values in (("center_frequencies", centres), ("bandwidths", widths)):
             if values.shape != (n_filters,):
                 raise ParameterError(

@@ -7,8 +7,9 @@ import scipy.signal
 import scipy.special
 import torch
 
-from fbinit._validate import check_int
-from fbinit.banks._fir import check_band, check_bank_args, warn_truncated
+from fbinit._memory import check_memory
+from fbinit._validate import check_int, check_positive_float
+from fbinit.banks._fir import check_band, check_bank_args, check_bank_memory, warn_truncated
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
 
@@ -33,6 +34,12 @@ def erb_frequencies(n_filters: int, fmin: float, fmax: float) -> np.ndarray:
     >>> erb_frequencies(3, 100.0, 8000.0).round(1)
     array([ 100. , 1416.1, 8000. ])
     """
+    n_filters = check_int("n_filters", n_filters)
+    check_memory(f"n_filters={n_filters}", 32.0 * n_filters, "the frequencies")
+    fmin = check_positive_float("fmin", fmin, allow_zero=True)
+    fmax = check_positive_float("fmax", fmax)
+    if not fmin < fmax:
+        raise ParameterError(f"fmin={fmin} must be < fmax={fmax}")
     corner = EAR_Q * MIN_BW
     ratio = (fmax + corner) / (fmin + corner)
     steps = np.linspace(0.0, 1.0, n_filters) if n_filters > 1 else np.zeros(1)
@@ -130,13 +137,29 @@ def gammatone(
     order = check_int("order", order)
     if order > 24:
         raise ParameterError(f"order={order} must be an integer in [1, 24]")
+    check_bank_memory(
+        "gammatone", n_filters, kernel_size, n_filters=n_filters, kernel_size=kernel_size
+    )
     freqs = erb_frequencies(n_filters, fmin, fmax)
-    taps = np.stack(
-        [
-            scipy.signal.gammatone(f, "fir", order=order, numtaps=kernel_size, fs=sample_rate)[0]
-            for f in freqs
-        ]
-    ).astype(np.float64)
+    try:
+        taps = np.stack(
+            [
+                scipy.signal.gammatone(f, "fir", order=order, numtaps=kernel_size, fs=sample_rate)[
+                    0
+                ]
+                for f in freqs
+            ]
+        ).astype(np.float64)
+    except OverflowError as exc:  # (2 pi b)^order beyond the float range
+        taps = np.full((1, 1), np.inf)
+        cause = exc
+    else:
+        cause = None
+    if not np.isfinite(taps).all():
+        raise ParameterError(
+            f"sample_rate={sample_rate:g} must be small enough that the gains of the "
+            f"gammatone filters of order {order} up to fmax={fmax:g} Hz stay finite"
+        ) from cause
     decay = 4 * np.pi * 1.019 * _erb(freqs) * kernel_size / sample_rate
     warn_truncated("gammatone", scipy.special.gammaincc(2 * order - 1, decay), freqs, kernel_size)
     lower = max(0.0, float(fmin - _erb(np.float64(fmin)) / 2))

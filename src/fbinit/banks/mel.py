@@ -14,6 +14,7 @@ from fbinit._validate import check_int
 from fbinit.banks._fir import (
     check_band,
     check_bank_args,
+    check_bank_memory,
     place_centered,
     warn_truncated,
     zero_phase_hann,
@@ -161,6 +162,14 @@ def mel(
     )
     fmin, fmax = check_band(fmin, fmax, sample_rate)
     n_fft = kernel_size if n_fft is None else check_int("n_fft", n_fft)
+    check_bank_memory(
+        "mel",
+        n_filters,
+        max(kernel_size, n_fft),
+        n_filters=n_filters,
+        kernel_size=kernel_size,
+        n_fft=n_fft,
+    )
     norm = check_norm(norm)
     if window not in ("hann", None):
         raise ParameterError(f"window={window!r} must be 'hann' or None")

@@ -6,6 +6,7 @@ import math
 
 import torch
 
+from fbinit._memory import check_memory
 from fbinit._validate import check_int, check_positive_float
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
@@ -25,6 +26,8 @@ def make_generator(seed: int | None = None, generator: torch.Generator | None = 
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         return generator
     seed = 0 if seed is None else check_int("seed", seed, minimum=0)
+    if seed >= 2**64:
+        raise ParameterError(f"seed={seed} must be < 2**64 (a torch.Generator seed)")
     return torch.Generator().manual_seed(seed)
 
 
@@ -92,6 +95,16 @@ def gaussian(
     shape: tuple[int, ...] = (n_filters, kernel_size)
     if n_draws is not None:
         shape = (check_int("n_draws", n_draws), *shape)
+    check_memory(
+        ", ".join(
+            f"{k}={v}"
+            for k, v in zip(
+                ("n_draws", "n_filters", "kernel_size")[-len(shape) :], shape, strict=True
+            )
+        ),
+        16.0 * math.prod(shape),
+        "the Gaussian weights",
+    )
     gen = make_generator(seed, generator)
     weights = torch.randn(shape, generator=gen, dtype=torch.float64) * sigma
     return Filterbank(

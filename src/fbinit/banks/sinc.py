@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from fbinit._validate import check_int, check_positive_float
-from fbinit.banks._fir import check_band, check_bank_args
+from fbinit.banks._fir import check_band, check_bank_args, check_bank_memory, real_tensor
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
 
@@ -75,17 +75,14 @@ def sinc_impulse_responses(
     """
     kernel_size = _check_odd(kernel_size)
     sample_rate = check_positive_float("sample_rate", sample_rate)
-    low = low_hz if isinstance(low_hz, torch.Tensor) else torch.as_tensor(np.asarray(low_hz))
-    band = band_hz if isinstance(band_hz, torch.Tensor) else torch.as_tensor(np.asarray(band_hz))
-    for name, value in (("low_hz", low), ("band_hz", band)):
-        if not value.dtype.is_floating_point:
-            raise TypeError(f"{name} must be a real floating tensor, got dtype {value.dtype}")
-        if not bool(torch.isfinite(value.detach()).all()):
-            raise ParameterError(f"{name} must hold only finite values (found NaN or Inf)")
+    low, band = real_tensor("low_hz", low_hz), real_tensor("band_hz", band_hz)
     if low.shape != band.shape:
         raise ParameterError(
             f"band_hz.shape={tuple(band.shape)} must equal low_hz.shape={tuple(low.shape)}"
         )
+    check_bank_memory(
+        "sinc", low.numel(), kernel_size, n_filters=low.numel(), kernel_size=kernel_size
+    )
     dtype = torch.promote_types(low.dtype, band.dtype)
     nu_low = (low.to(dtype) / sample_rate)[..., None]
     nu_high = nu_low + (band.to(dtype) / sample_rate)[..., None]
@@ -163,6 +160,7 @@ def sinc(
         n_filters, kernel_size, sample_rate, stride
     )
     kernel_size = _check_odd(kernel_size)
+    check_bank_memory("sinc", n_filters, kernel_size, n_filters=n_filters, kernel_size=kernel_size)
     fmin, fmax = check_band(fmin, fmax, sample_rate)
     min_band_hz = check_positive_float("min_band_hz", min_band_hz, allow_zero=True)
     edges = librosa.mel_frequencies(n_filters + 1, fmin=fmin, fmax=fmax, htk=True)

@@ -8,8 +8,15 @@ import librosa
 import numpy as np
 import torch
 
+from fbinit._memory import check_memory
 from fbinit._validate import check_int, check_positive_float
-from fbinit.banks._fir import check_bank_args, place_centered, warn_truncated
+from fbinit.banks._fir import (
+    BUILD_BYTES,
+    check_bank_args,
+    check_bank_memory,
+    place_centered,
+    warn_truncated,
+)
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
 
@@ -104,6 +111,9 @@ def wavelet(
     bins_per_octave = check_int("bins_per_octave", bins_per_octave)
     gamma = check_positive_float("gamma", gamma, allow_zero=True)
     filter_scale = check_positive_float("filter_scale", filter_scale)
+    check_bank_memory(
+        "wavelet", n_filters, kernel_size, n_filters=n_filters, kernel_size=kernel_size, fmin=fmin
+    )
     freqs = librosa.cqt_frequencies(n_filters, fmin=fmin, bins_per_octave=bins_per_octave)
     alpha = None
     if n_filters == 1:  # as librosa.vqt: alpha of an equal-tempered geometric progression
@@ -117,6 +127,14 @@ def wavelet(
         gamma=gamma,
         alpha=alpha,
     )
+    longest = float(np.ceil(lengths.max())) if np.isfinite(lengths).all() else np.inf
+    if longest > kernel_size:  # librosa builds every wavelet whole before it is cropped
+        check_memory(
+            f"fmin={fmin:g}",
+            BUILD_BYTES["wavelet"] * n_filters * longest,
+            f"wavelets of up to {longest:.3g} samples",
+            rule="must be larger",
+        )
     nyquist = sample_rate / 2
     if f_cutoff > nyquist:
         raise ParameterError(

@@ -7,7 +7,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from fbinit.cli._common import load_clip_pairs
+from fbinit.cli._common import escape, load_clip_pairs, output_dir
+from fbinit.errors import ParameterError
+
+#: kernel size when --kernel-size is not given (sinc filters need an odd one)
+DEFAULT_KERNEL_SIZE = {"sinc": 1025}
 
 _MODULE_HELP = (
     "a frontend module to analyse: an import path 'package.module:factory' (called with "
@@ -41,17 +45,24 @@ def _params(args: argparse.Namespace, kind: str, rate: float) -> dict:
         "trust_pickle": args.trust_pickle or None,
     }
     if kind != "torch":  # a saved bank has its own size
+        default_size = DEFAULT_KERNEL_SIZE.get(kind, 1024)
         params["n_filters"] = 40 if args.n_filters is None else args.n_filters
-        params["kernel_size"] = 1024 if args.kernel_size is None else args.kernel_size
+        params["kernel_size"] = default_size if args.kernel_size is None else args.kernel_size
     return params
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from fbinit.errors import ParameterError
     from fbinit.report.bank_spec import BankSpec
     from fbinit.report.condition_report import build_report, write_report
+    from fbinit.report.html import REPORT_KIND
 
+    output_dir("--out", args.out, REPORT_KIND)
     kind = args.bank or ("module" if args.module is not None else "gaussian")
+    if kind == "sinc" and args.kernel_size is not None and args.kernel_size % 2 == 0:
+        raise ParameterError(
+            f"--kernel-size={args.kernel_size} must be odd with --bank sinc (a symmetric "
+            "sinc filter has a centre tap)"
+        )
     if args.module is not None and kind != "module":
         raise ParameterError(f"--bank {kind} must not be given with --module")
     if args.module_kwargs is not None and kind != "module":
@@ -69,7 +80,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     clips = load_clip_pairs(args.audio, args.sample_rate)
     rate = args.sample_rate if args.sample_rate is not None else next(iter(clips.values()))[1]
     spec = BankSpec(kind, _params(args, kind, rate))  # rejects parameters the kind does not take
-    with console.status(f"report of {spec.label()}: {args.draws} draws"):
+    with console.status(f"report of {escape(spec.label())}: {args.draws} draws"):
         data = build_report(spec, clips, n_draws=args.draws, seed=args.seed)
         page = write_report(data, args.out)
     for line in data.findings:
@@ -86,12 +97,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "report", help="condition-number report of a filterbank: HTML page and Markdown twin"
     )
     report.add_argument("audio", nargs="*", help="audio files (default: bundled examples)")
-    report.add_argument("--out", type=Path, required=True, help="folder of the report")
+    report.add_argument(
+        "--out",
+        required=True,
+        help="folder of the report: new, empty or holding a previous report (replaced whole)",
+    )
     report.add_argument(
         "--bank", choices=BANK_KINDS, default=None, help="default gaussian (module with --module)"
     )
     report.add_argument("--n-filters", "-J", type=int, default=None, help="default 40")
-    report.add_argument("--kernel-size", "-T", type=int, default=None, help="default 1024")
+    report.add_argument(
+        "--kernel-size", "-T", type=int, default=None, help="default 1024 (sinc: 1025, odd)"
+    )
     report.add_argument("--stride", type=int, default=None, help="default 1 (torch: its own)")
     report.add_argument("--sigma", type=float, default=None, help="gaussian tap std")
     report.add_argument(

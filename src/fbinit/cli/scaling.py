@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from fbinit.cli._common import output_file
 from fbinit.cli.sweep import ProgressDisplay, add_executor_arguments, executor_from_args
 
 
@@ -22,6 +23,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from fbinit.analysis.experiments import condition_number_grid
     from fbinit.sweep import ResultsStore, SweepRunner
 
+    csv_path = output_file("--csv", args.csv)
     executor = executor_from_args(args)
     store = None if args.store is None else ResultsStore(args.store)
     try:
@@ -61,8 +63,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
             f"{float(model[i]):.4g}",
         )
     console.print(table)
-    if args.csv:
-        console.print(f"wrote {stats.to_csv(args.csv)}")
+    if csv_path is not None:
+        console.print(f"wrote {stats.to_csv(csv_path)}")
     return 0
 
 
@@ -75,11 +77,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     scaling.add_argument(
         "--kernel-size", "-T", type=int, nargs="+", default=[8, 16, 32, 64, 128, 256, 512, 1024]
     )
-    scaling.add_argument("--n-fft", type=int, default=None, help="default max(1024, 2T)")
+    scaling.add_argument(
+        "--n-fft",
+        type=int,
+        default=None,
+        help="default max(1024, 2T), rounded up to a multiple of the stride",
+    )
     scaling.add_argument("--stride", type=int, default=1)
     scaling.add_argument("--draws", "-M", type=int, default=200)
     scaling.add_argument("--seed", type=int, default=0)
-    scaling.add_argument("--csv", type=Path, default=None, help="also write the table here")
+    scaling.add_argument("--csv", default=None, help="also write the table here")
     scaling.add_argument(
         "--store", type=Path, default=None, help="results store: keep the cells, resume a grid"
     )

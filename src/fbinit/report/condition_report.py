@@ -36,6 +36,7 @@ import scipy.optimize
 import torch
 
 import fbinit
+from fbinit._memory import check_memory, total_bytes
 from fbinit._validate import check_int, check_positive_float, check_probability
 from fbinit.analysis import energy_response, frame_bounds, littlewood_paley
 from fbinit.analysis.autocorrelation import nonzero_signal
@@ -461,13 +462,14 @@ def build_report(
     meta = dataclasses.replace(meta, sample_rate=rate)
     period = meta.period  # the stride, or the lcm of a multirate bank's strides
     if n_fft is None:
-        n_fft = -(-default_n_fft(kernel_size) // period) * period
+        n_fft = default_n_fft(kernel_size, period)
     n_fft = check_int("n_fft", n_fft)
     if n_fft < kernel_size or n_fft % period:
         raise ParameterError(
             f"n_fft={n_fft} must be >= kernel_size={kernel_size} and a multiple of "
             f"stride={stride}" + (f" (of their lcm {period})" if meta.is_multirate else "")
         )
+    _check_report_memory(n_filters, kernel_size, n_fft, n_draws)
     random = spec is not None and spec.is_random
     sigma = spec.params.get("sigma") if random else None
     notes: list[str] = []
@@ -568,6 +570,20 @@ def build_report(
     )
     data.findings = findings(data)
     return data
+
+
+def _check_report_memory(n_filters: int, kernel_size: int, n_fft: int, n_draws: int) -> None:
+    """Refuse up front a report whose draws cannot be held in memory.
+
+    The report keeps every draw's weights (8 J T bytes) and Littlewood-Paley sum (taken in
+    full, then halved, plus its median and quantiles: about 48 N bytes), and the spectrum of
+    one bank at a time (16 J N bytes).
+    """
+    check_memory(
+        f"n_draws={n_draws} (n_filters={n_filters}, kernel_size={kernel_size}, n_fft={n_fft})",
+        total_bytes(n_draws * (8 * n_filters * kernel_size + 48 * n_fft), 16 * n_filters * n_fft),
+        "the report's draws",
+    )
 
 
 # ---------------------------------------------------------------------------- findings

@@ -3,7 +3,10 @@ r"""The seven figures of Haider et al. (2024), reproduced with the notebooks' de
 Each ``figure_N`` computes the numbers of one figure of "Instabilities in Convnets for Raw
 Audio" and returns a :class:`FigureResult`: the matplotlib figure and the table of the
 plotted numbers (one CSV row per plotted point). :func:`write_figures` writes all seven as
-``fig{N}_<slug>.png``, ``.pdf`` and ``.csv``, each file atomically.
+``fig{N}_<slug>.png``, ``.pdf`` and ``.csv`` into one output folder that appears whole or
+not at all (:func:`fbinit._io.output_set`). Every CSV starts with ``# key: value`` lines
+recording the settings that produced it (figure, seed, draws, kernel sizes, clips, package
+version), read back by :func:`fbinit._io.read_csv`.
 
 What differs from the authors' notebooks (reference/random-filterbanks.md, "Defects"):
 
@@ -13,7 +16,8 @@ What differs from the authors' notebooks (reference/random-filterbanks.md, "Defe
   (2-4, through :func:`fbinit.analysis.energy_monte_carlo`) and those of
   :func:`fbinit.analysis.scaling.condition_number_stats` for the frame figures (5-7);
 - the periodic signal of Fig. 3 is a sinusoid (the notebooks' "sine" was
-  :math:`(-1)^n`, a constant up to modulation);
+  :math:`(-1)^n`, a constant up to modulation); its "Brownian noise" is the authors' own
+  generator, a lazy walk on {-1, 0, 1} (:func:`fbinit.signals.lazy_walk`), seeded;
 - the exact law of the energy response (a weighted chi-square, Imhof's formula) is drawn
   beside the empirical histogram and quantiles;
 - the notebooks' "Chernoff" curve, whose constant is off by a factor 2 and which is not a
@@ -40,7 +44,7 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +55,8 @@ import scipy.signal
 from matplotlib.figure import Figure
 
 from fbinit import signals
-from fbinit._io import atomic_write_text, csv_text, save_figure
+from fbinit._io import atomic_write_text, check_output_dir, csv_text, output_set, save_figure
+from fbinit._memory import check_memory, total_bytes
 from fbinit._validate import check_int
 from fbinit.analysis.deviation import deviation_bound
 from fbinit.analysis.distribution import WeightedChiSquare, energy_distribution
@@ -66,6 +71,7 @@ from fbinit.errors import ParameterError
 from fbinit.sweep import SweepRunner
 
 __all__ = [
+    "FIGURES_KIND",
     "FigureResult",
     "cell_seed",
     "figure_1",
@@ -95,6 +101,8 @@ FIG7_N_FILTERS = tuple(range(3, 11))
 #: bins of the histograms of Fig. 2, resolution of the PNGs
 HISTOGRAM_BINS = 40
 PNG_DPI = 110
+#: the kind of output set the figures' folder is (recorded in its manifest.json)
+FIGURES_KIND = "fbinit figures"
 
 #: legend label of each deviation_bound method (shared with the report)
 BOUND_LABELS = {
@@ -105,7 +113,7 @@ BOUND_LABELS = {
 }
 _SYNTHETIC_LABELS = {
     "impulse": "impulse",
-    "random_walk": "clipped random walk (Brownian noise)",
+    "lazy_walk": "lazy walk (the paper's 'Brownian noise')",
     "sine": "sinusoid (8 periods in N)",
 }
 
@@ -124,12 +132,16 @@ class FigureResult:
         Built without pyplot (nothing to close).
     table : dict of str -> numpy.ndarray
         Columns of equal length, one row per plotted point; written as the CSV.
+    settings : dict
+        What produced the numbers (figure, seed, n_draws, kernel sizes, clips, ...),
+        written as the CSV's ``# key: value`` header with the package version.
     """
 
     number: int
     slug: str
     figure: Figure
     table: dict[str, np.ndarray]
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def stem(self) -> str:
@@ -137,16 +149,27 @@ class FigureResult:
         return f"fig{self.number}_{self.slug}"
 
     def to_csv(self) -> str:
-        """The table as CSV text (header row; floats at full precision)."""
+        """The table as CSV text: the settings header, a header row, floats at full precision."""
+        from fbinit import __version__
+
         columns = list(self.table)
         n_rows = {len(v) for v in self.table.values()}
         if len(n_rows) > 1:
             raise ParameterError(f"table columns have lengths {sorted(n_rows)}; must be equal")
         cols = [_csv_cells(self.table[c]) for c in columns]
-        return csv_text(columns, zip(*cols, strict=True))
+        settings = {"fbinit": __version__, "figure": self.number, **self.settings}
+        return csv_text(columns, zip(*cols, strict=True), settings=settings)
+
+    def with_settings(self, **settings: Any) -> FigureResult:
+        """The same result with ``settings`` recorded (added to those it has)."""
+        return replace(self, settings={**self.settings, **settings})
 
     def save(self, out_dir: str | os.PathLike) -> list[Path]:
-        """Write the PNG, PDF and CSV into ``out_dir`` atomically; return their paths."""
+        """Write the PNG, PDF and CSV into the folder ``out_dir``; return their paths.
+
+        Each file is written atomically (a temporary file renamed into place); the folder
+        may hold other files. :func:`write_figures` writes all seven as one output set.
+        """
         out = _check_out_dir(out_dir)
         paths = []
         for fmt in ("png", "pdf"):
@@ -168,12 +191,19 @@ def _csv_cells(values: np.ndarray) -> list[str]:
 
 
 def _check_out_dir(out_dir: Any) -> Path:
-    if not isinstance(out_dir, (str, os.PathLike)):
-        raise TypeError(f"out_dir={out_dir!r} must be a path")
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"out_dir='{out}' must be a directory (it is a file)")
+    out = check_output_dir(out_dir, kind=None)
     out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _settings(**values: Any) -> dict[str, Any]:
+    """Settings of a figure: the given values and the paper's fixed parameters they imply."""
+    out = dict(values)
+    if "kernel_sizes" in out:
+        out["kernel_sizes"] = [int(t) for t in out["kernel_sizes"]]
+    if "clips" in out:
+        out["clips"] = [str(c) for c in out["clips"]]
+        out.update(sample_rate=SAMPLE_RATE, clip_seconds=CLIP_SECONDS)
     return out
 
 
@@ -223,8 +253,9 @@ def paper_clips(paths: Sequence[str | os.PathLike] | None = None) -> dict[str, n
     Returns
     -------
     dict of str -> numpy.ndarray of float64, shape (n_samples,)
-        Name (the file stem for paths) to the loudest second of the clip (its whole length
-        if shorter, with a warning), scaled to unit norm.
+        Name (for files, :func:`fbinit.signals.clip_names`: the stem, longer where stems
+        repeat) to the loudest second of the clip (its whole length if shorter, with a
+        warning), scaled to unit norm.
 
     Raises
     ------
@@ -252,11 +283,8 @@ def paper_clips(paths: Sequence[str | os.PathLike] | None = None) -> dict[str, n
     if not paths:
         raise ParameterError("paths=[] must hold at least one audio file")
     clips: dict[str, np.ndarray] = {}
-    for path in paths:
+    for name, path in zip(signals.clip_names(paths), paths, strict=True):
         x, _ = signals.load(path, sample_rate=SAMPLE_RATE)
-        name = Path(path).stem
-        while name in clips:
-            name += "'"
         clips[name] = _excerpt(x, name)
     return clips
 
@@ -356,6 +384,7 @@ def figure_1(clips: Any = None) -> FigureResult:
     ('flute (synthetic)', 0.0)
     """
     clips = _resolve_clips(clips)
+    settings = _settings(clips=list(clips))
     fig, axes = _new_figure(len(clips), height=3.0, sharey=True)
     rows: dict[str, list] = {"clip": [], "time_s": [], "frequency_hz": [], "power_db": []}
     mesh = None
@@ -384,7 +413,7 @@ def figure_1(clips: Any = None) -> FigureResult:
         "frequency_hz": np.concatenate(rows["frequency_hz"]),
         "power_db": np.concatenate(rows["power_db"]),
     }
-    return FigureResult(1, "spectrograms", fig, table)
+    return FigureResult(1, "spectrograms", fig, table, settings)
 
 
 # ------------------------------------------------------------ energy figures (2-4)
@@ -614,7 +643,7 @@ def figure_2(
     n_draws, seed = _check_draws(n_draws, seed)
     (T,) = _check_kernel_sizes([kernel_size])
     study = _energy_study(_resolve_clips(clips, T), (T,), n_draws, seed)
-    return _figure_2_from(study)
+    return _figure_2_from(study).with_settings(**_energy_settings(study, seed, clips=True))
 
 
 def figure_3(
@@ -644,7 +673,8 @@ def figure_3(
     .. math:: P\big(E \ge (1 + \alpha)\|x\|^2\big) \le p
 
     for the bounds; the exact quantile is :math:`F^{-1}(1 - p) - 1`. The signals are an
-    impulse, a clipped Gaussian random walk and a genuine sinusoid
+    impulse, the authors' "Brownian noise" (a lazy walk on {-1, 0, 1} with p = 0.15,
+    :func:`fbinit.signals.lazy_walk`) and a genuine sinusoid
     (:func:`fbinit.signals.make_paper_signals`).
 
     Examples
@@ -655,7 +685,7 @@ def figure_3(
     """
     n_draws, seed = _check_draws(n_draws, seed)
     study = _energy_study(_synthetic(), _check_kernel_sizes(kernel_sizes), n_draws, seed)
-    return _figure_3_from(study)
+    return _figure_3_from(study).with_settings(**_energy_settings(study, seed, clips=False))
 
 
 def _synthetic() -> dict[str, np.ndarray]:
@@ -708,7 +738,7 @@ def figure_4(
     n_draws, seed = _check_draws(n_draws, seed)
     sizes = _check_kernel_sizes(kernel_sizes)
     study = _energy_study(_resolve_clips(clips, max(sizes)), sizes, n_draws, seed)
-    return _figure_4_from(study)
+    return _figure_4_from(study).with_settings(**_energy_settings(study, seed, clips=True))
 
 
 # ------------------------------------------------------------ frame figures (5-7)
@@ -809,7 +839,31 @@ def figure_5(
     """
     n_draws, seed = _check_draws(n_draws, seed)
     sizes = _check_kernel_sizes(kernel_sizes)
-    return _figure_5_from(_frame_stats([FIG5_N_FILTERS], n_draws, seed, sizes))
+    stats = _frame_stats([FIG5_N_FILTERS], n_draws, seed, sizes)
+    return _figure_5_from(stats).with_settings(**_frame_settings(stats, seed, [FIG5_N_FILTERS]))
+
+
+def _energy_settings(study: _EnergyStudy, seed: int, *, clips: bool) -> dict[str, Any]:
+    where = {"clips": study.names} if clips else {"signals": study.names, "n_samples": N_SAMPLES}
+    return _settings(
+        seed=seed,
+        n_draws=study.n_draws,
+        n_filters=ENERGY_N_FILTERS,
+        kernel_sizes=study.kernel_sizes,
+        p=TAIL_PROBABILITY,
+        **where,
+    )
+
+
+def _frame_settings(stats, seed: int, n_filters: Sequence[int]) -> dict[str, Any]:
+    return _settings(
+        seed=seed,
+        n_draws=int(stats.n_draws[0]),
+        n_filters=[int(j) for j in n_filters],
+        kernel_sizes=sorted(set(stats.kernel_size.tolist())),
+        n_fft=N_SAMPLES,
+        stride=1,
+    )
 
 
 def _kappa_tilde(J: int, T: np.ndarray) -> np.ndarray:
@@ -919,7 +973,8 @@ def figure_6(
     """
     n_draws, seed = _check_draws(n_draws, seed)
     sizes = _check_kernel_sizes(kernel_sizes)
-    return _figure_6_from(_frame_stats(FIG6_N_FILTERS, n_draws, seed, sizes))
+    stats = _frame_stats(FIG6_N_FILTERS, n_draws, seed, sizes)
+    return _figure_6_from(stats).with_settings(**_frame_settings(stats, seed, FIG6_N_FILTERS))
 
 
 def _figure_7_from(stats) -> FigureResult:
@@ -1006,7 +1061,8 @@ def figure_7(
     """
     n_draws, seed = _check_draws(n_draws, seed)
     sizes = _check_kernel_sizes(kernel_sizes)
-    return _figure_7_from(_frame_stats(FIG7_N_FILTERS, n_draws, seed, sizes))
+    stats = _frame_stats(FIG7_N_FILTERS, n_draws, seed, sizes)
+    return _figure_7_from(stats).with_settings(**_frame_settings(stats, seed, FIG7_N_FILTERS))
 
 
 # ----------------------------------------------------------------------- all seven
@@ -1037,9 +1093,12 @@ def write_figures(
     Parameters
     ----------
     out_dir : str or os.PathLike
-        Folder (created if missing). Files are ``fig{N}_<slug>.png/.pdf/.csv``; each is
-        written to a temporary file and renamed into place, so an interrupted run never
-        leaves a half-written file.
+        The figures' folder, ``fig{N}_<slug>.png/.pdf/.csv`` and ``manifest.json`` (the
+        settings): one output set of kind :data:`FIGURES_KIND`
+        (:func:`fbinit._io.output_set`), built in a temporary folder and swapped in whole
+        when all seven are done, so an interrupted run leaves the previous figures or none.
+        It must be new, empty or hold figures written before (replaced whole; files a user
+        added are kept); this is checked before anything is computed.
     clips : None, sequence of paths, or mapping of name -> 1-D signal at 22 050 Hz
         Clips of Figs. 1, 2 and 4 (see :func:`paper_clips`).
     n_draws : int >= 1
@@ -1060,7 +1119,7 @@ def write_figures(
     Returns
     -------
     list of pathlib.Path
-        The 21 files, in figure order.
+        The 21 files, in figure order (the manifest is not listed).
 
     Notes
     -----
@@ -1080,8 +1139,16 @@ def write_figures(
     if progress is not None and not callable(progress):
         raise TypeError(f"progress={progress!r} must be a callable(stage, done, total) or None")
     sizes = _check_kernel_sizes(kernel_sizes)
-    out = _check_out_dir(out_dir)
+    check_output_dir(out_dir, kind=FIGURES_KIND)
     clip_signals = _resolve_clips(clips, max(sizes))
+    # up front, before Fig. 1: the energies of Figs. 2-4 (held three times while the
+    # studies are assembled) and the per-draw frame bounds of one cell of Figs. 5-7
+    n_signals = max(len(clip_signals), len(_SYNTHETIC_LABELS))
+    check_memory(
+        f"n_draws={n_draws}",
+        total_bytes(3 * 8 * n_draws * len(sizes) * n_signals, 80 * n_draws),
+        f"the figures' draws ({len(sizes)} kernel sizes, {n_signals} signals)",
+    )
     total = len(_TITLES)
     cache: dict[str, Any] = {}
 
@@ -1096,23 +1163,37 @@ def write_figures(
             cache["frames"] = _frame_stats(js, n_draws, seed, sizes, runner)
         return cache["frames"]
 
+    def energy(from_study, study, *, with_clips):
+        return from_study(study).with_settings(**_energy_settings(study, seed, clips=with_clips))
+
+    def frames(from_stats, n_filters):
+        return from_stats(frame_stats()).with_settings(
+            **_frame_settings(frame_stats(), seed, n_filters)
+        )
+
     builders = {
         1: lambda: figure_1(clip_signals),
-        2: lambda: _figure_2_from(_slice_last(clip_study())),
-        3: lambda: _figure_3_from(_energy_study(_synthetic(), sizes, n_draws, seed, runner)),
-        4: lambda: _figure_4_from(clip_study()),
-        5: lambda: _figure_5_from(frame_stats()),
-        6: lambda: _figure_6_from(frame_stats()),
-        7: lambda: _figure_7_from(frame_stats()),
+        2: lambda: energy(_figure_2_from, _slice_last(clip_study()), with_clips=True),
+        3: lambda: energy(
+            _figure_3_from,
+            _energy_study(_synthetic(), sizes, n_draws, seed, runner),
+            with_clips=False,
+        ),
+        4: lambda: energy(_figure_4_from, clip_study(), with_clips=True),
+        5: lambda: frames(_figure_5_from, [FIG5_N_FILTERS]),
+        6: lambda: frames(_figure_6_from, FIG6_N_FILTERS),
+        7: lambda: frames(_figure_7_from, FIG7_N_FILTERS),
     }
-    paths: list[Path] = []
-    for number, build in builders.items():
-        if progress is not None:
-            progress(f"figure {number}: {_TITLES[number]}", number - 1, total)
-        paths += build().save(out)
+    names: list[str] = []
+    settings = _settings(seed=seed, n_draws=n_draws, kernel_sizes=sizes, clips=list(clip_signals))
+    with output_set(out_dir, kind=FIGURES_KIND, settings=settings) as folder:
+        for number, build in builders.items():
+            if progress is not None:
+                progress(f"figure {number}: {_TITLES[number]}", number - 1, total)
+            names += [p.name for p in build().save(folder)]
     if progress is not None:
         progress("done", total, total)
-    return paths
+    return [Path(out_dir) / name for name in names]
 
 
 def _slice_last(study: _EnergyStudy) -> _EnergyStudy:

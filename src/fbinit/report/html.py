@@ -1,18 +1,19 @@
 """Rendering of the condition-number report: figures, an HTML page and its Markdown twin.
 
 The HTML page is self-contained (its PNG figures are embedded as base64 data URIs); the
-Markdown twin references the same PNGs written beside it in ``img/``, named by a hash of
-their content. :func:`write_report_files` writes atomically: the images first (new names
-never overwrite an image an existing report uses), then ``report.md``, then
-``report.html``, each through a temporary file renamed into place, and only then removes
-the images no longer referenced. An interrupted run therefore leaves every report file
-either as it was or complete, and every image the files reference in place.
+Markdown twin references the same PNGs written beside it in ``img/``. The report folder is
+one output set (:func:`fbinit._io.output_set`): ``report.html``, ``report.md``, ``img/``
+and ``manifest.json`` (the settings) are built in a temporary folder and swapped in whole,
+so an interrupted run leaves the previous report or none, never a mix of two runs.
+
+Every text that comes from outside (clip names are file names) is escaped: for HTML with
+:func:`html.escape`, for Markdown by backslash-escaping the characters that start
+Markdown or HTML markup (:func:`markdown_escape`).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import io
 import re
@@ -22,14 +23,15 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from fbinit._io import atomic_write_bytes, atomic_write_text
-from fbinit.errors import ParameterError
+from fbinit._io import output_set
 from fbinit.report.condition_report import ReportData, fmt
 from fbinit.report.figures import BOUND_LABELS, log2_axis
 
 __all__ = [
     "HTML_NAME",
     "MARKDOWN_NAME",
+    "REPORT_KIND",
+    "markdown_escape",
     "report_figures",
     "render_html",
     "render_markdown",
@@ -38,9 +40,10 @@ __all__ = [
 
 HTML_NAME = "report.html"
 MARKDOWN_NAME = "report.md"
+#: the kind of output set a report folder is (recorded in its manifest.json)
+REPORT_KIND = "fbinit report"
 _IMG_DIR = "img"
 _FIGURES = ("lp", "energy", "bounds", "scaling")
-_IMG_NAME = re.compile("(?:" + "|".join(_FIGURES) + r")-[0-9a-f]{12}\.png")
 _DPI = 110
 
 
@@ -398,31 +401,49 @@ def render_html(data: ReportData, images: dict[str, bytes]) -> str:
 # ---------------------------------------------------------------------------- Markdown
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
+# characters that start Markdown or HTML markup anywhere in a line; an underscore only
+# where it can start or end emphasis (not inside a word such as n_filters)
+_MD_SPECIAL = re.compile(r"[\\`*{}\[\]<>&|~$#!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def markdown_escape(text: str) -> str:
+    r"""Text for a Markdown line: markup characters backslash-escaped, line breaks as spaces.
+
+    Escapes the characters that start emphasis, code, links, images, tables, maths or raw
+    HTML anywhere in a line (CommonMark lets any ASCII punctuation be backslash-escaped),
+    so a file name such as ``<b>*x*</b>.wav`` shows as written. Underscores inside words
+    (``n_filters``) cannot start emphasis and are left as they are.
+
+    Examples
+    --------
+    >>> print(markdown_escape("<b>n_filters _x_*</b> | [x](y)"))
+    \<b\>n_filters \_x\_\*\</b\> \| \[x\](y)
+    """
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), " ".join(str(text).splitlines()))
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
     lines = [
-        "| " + " | ".join(_md_cell(h) or " " for h in header) + " |",
+        "| " + " | ".join(markdown_escape(h) or " " for h in header) + " |",
         "|" + "|".join("---" for _ in header) + "|",
     ]
-    lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
+    lines += ["| " + " | ".join(markdown_escape(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 
 def render_markdown(data: ReportData, image_files: dict[str, str]) -> str:
     """The Markdown twin; ``image_files`` maps a figure key to its path relative to the file."""
-    parts = [f"# {data.title}", "", "## Findings", ""]
-    parts += [f"- {f}" for f in data.findings]
+    esc = markdown_escape
+    parts = [f"# {esc(data.title)}", "", "## Findings", ""]
+    parts += [f"- {esc(f)}" for f in data.findings]
     for title, text, key, tables in _sections(data):
-        parts += ["", f"## {title}", "", text, ""]
+        parts += ["", f"## {esc(title)}", "", esc(text), ""]
         if key is not None:
-            parts += [f"![{title}]({image_files[key]})", ""]
+            parts += [f"![{esc(title)}]({image_files[key]})", ""]
         for header, rows in tables:
             parts += [_md_table(header, rows), ""]
     if data.notes:
-        parts += ["", "## Notes", ""] + [f"- {n}" for n in data.notes]
+        parts += ["", "## Notes", ""] + [f"- {esc(n)}" for n in data.notes]
     parts += ["", "## Settings", "", _md_table(["setting", "value"], _settings_rows(data))]
     return "\n".join(parts) + "\n"
 
@@ -431,33 +452,40 @@ def render_markdown(data: ReportData, image_files: dict[str, str]) -> str:
 
 
 def write_report_files(data: ReportData, out_dir: Any) -> Path:
-    """Write ``report.html``, ``report.md`` and ``img/*.png`` into ``out_dir`` atomically.
+    """Write ``report.html``, ``report.md`` and ``img/*.png`` into ``out_dir``, whole.
 
     Parameters
     ----------
     data : ReportData
     out_dir : str or os.PathLike
-        Created if missing. Files of a previous report there are replaced.
+        The report folder, an output set of kind :data:`REPORT_KIND` (see
+        :func:`fbinit._io.output_set`): it must be new, empty or hold a previous report,
+        which is replaced whole (files a user added to it are kept). ``manifest.json``
+        records the report's settings.
 
     Returns
     -------
     pathlib.Path
         The HTML page.
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"out_dir='{out}' must be a directory (it is a file)")
-    images = report_figures(data)
-    names = {
-        key: f"{key}-{hashlib.sha256(png).hexdigest()[:12]}.png" for key, png in images.items()
+    with output_set(out_dir, kind=REPORT_KIND, settings=_manifest_settings(data)) as folder:
+        images = report_figures(data)
+        files = {key: f"{_IMG_DIR}/{key}.png" for key in images}
+        (folder / _IMG_DIR).mkdir()
+        for key, png in images.items():
+            (folder / files[key]).write_bytes(png)
+        (folder / MARKDOWN_NAME).write_text(render_markdown(data, files), encoding="utf-8")
+        (folder / HTML_NAME).write_text(render_html(data, images), encoding="utf-8")
+    return Path(out_dir) / HTML_NAME
+
+
+def _manifest_settings(data: ReportData) -> dict[str, Any]:
+    info = data.bank
+    return {
+        "bank": info["label"],
+        "n_filters": info["n_filters"],
+        "kernel_size": info["kernel_size"],
+        "stride": info["stride"],
+        "clips": [c.name for c in data.clips],
+        **data.settings,
     }
-    for key, png in images.items():
-        atomic_write_bytes(out / _IMG_DIR / names[key], png)
-    markdown = render_markdown(data, {k: f"{_IMG_DIR}/{n}" for k, n in names.items()})
-    atomic_write_text(out / MARKDOWN_NAME, markdown)
-    page = atomic_write_text(out / HTML_NAME, render_html(data, images))
-    keep = set(names.values())
-    for old in (out / _IMG_DIR).glob("*.png"):
-        if _IMG_NAME.fullmatch(old.name) and old.name not in keep:
-            old.unlink(missing_ok=True)
-    return page

@@ -9,10 +9,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from fbinit._validate import as_signal, check_int
+from fbinit._memory import chunk_count
+from fbinit._validate import as_signal, check_choice, check_int
 from fbinit.analysis import condition_number_stats, energy_response
-from fbinit.analysis.scaling import DRAW_CHUNK_BYTES, draw_banks, draw_seeds
+from fbinit.analysis.scaling import default_n_fft, draw_banks, draw_seeds
 from fbinit.errors import ParameterError
+from fbinit.filterbank import Filterbank
 
 __all__ = ["RandomBankSummary", "summarize_random_banks"]
 
@@ -24,7 +26,8 @@ class RandomBankSummary:
     ``frames`` holds the statistics of :class:`fbinit.analysis.ConditionNumberStats` for
     this configuration (median and mean of the per-draw kappa = B/A, its quantiles, and
     mean(B)/mean(A), each labelled). ``clips`` maps a clip name to the mean, standard
-    deviation and 5%/95% quantiles of :math:`\\|\\Phi x\\|^2 / \\|x\\|^2` over the same draws.
+    deviation and 5%/95% quantiles of :math:`\\|\\Phi x\\|^2 / \\|x\\|^2` over the same draws,
+    at the same stride (``config["stride"]``) and in ``config["mode"]`` convolution.
     """
 
     config: dict[str, Any]
@@ -42,6 +45,7 @@ def summarize_random_banks(
     n_draws: int = 200,
     stride: int = 1,
     n_fft: int | None = None,
+    mode: str = "circular",
     sigma: float | None = None,
     seed: int = 0,
     signals: Mapping[str, Any] | None = None,
@@ -58,16 +62,21 @@ def summarize_random_banks(
     n_filters, kernel_size : int >= 1
     n_draws : int >= 1
     stride : int >= 1 dividing n_fft
+        Stride of the banks, for the frame bounds and the energy responses alike.
     n_fft : int >= kernel_size, optional
-        Signal length of the frame bounds; default ``max(1024, 2 kernel_size)`` rounded up
-        to a multiple of the stride.
+        Signal length of the frame bounds; default
+        :func:`~fbinit.analysis.scaling.default_n_fft` (``max(1024, 2 kernel_size)``
+        rounded up to a multiple of the stride).
+    mode : {"circular", "full"}
+        Convolution of the energy responses (:func:`fbinit.energy_response`): circular
+        (every clip at least kernel_size samples long) or linear.
     sigma : float > 0, optional
         Tap standard deviation of the energy responses (default :math:`1/\sqrt{JT}`;
         kappa does not depend on it).
     seed : int >= 0
     signals : mapping of name -> 1-D array, optional
-        Clips on which the energy response is measured (circular mode, normalised by the
-        clip energy, so 1 means energy preserved).
+        Clips on which the energy response is measured (normalised by the clip energy, so
+        1 means energy preserved at stride 1; at stride d the expected ratio is about 1/d).
     progress : callable(done, total), optional
         Called after each chunk of work, counted in draws (frame bounds, then clips).
 
@@ -86,14 +95,25 @@ def summarize_random_banks(
     n_draws = check_int("n_draws", n_draws)
     stride = check_int("stride", stride)
     seed = check_int("seed", seed, minimum=0)
+    mode = check_choice("mode", mode, ("circular", "full"))
     if n_fft is None:
-        n_fft = -(-max(1024, 2 * kernel_size) // stride) * stride
+        n_fft = default_n_fft(kernel_size, stride)
     clips = {name: as_signal(x, name) for name, x in (signals or {}).items()}
+    # the ratios do not depend on the clips' scale: scale each to peak 1 (no overflow)
+    clips = {
+        name: x / x.abs().amax() if x.numel() and x.abs().amax() > 0 else x
+        for name, x in clips.items()
+    }
     for name, x in clips.items():
         if x.ndim != 1:
             raise ParameterError(f"signals[{name!r}] must be one-dimensional (one channel)")
-        if float(x.abs().square().sum()) == 0.0:
+        if float(x.abs().amax()) == 0.0:
             raise ParameterError(f"signals[{name!r}] has zero energy; it cannot be normalised")
+        if mode == "circular" and x.shape[0] < kernel_size:
+            raise ParameterError(
+                f"signals[{name!r}] has n_samples={x.shape[0]}; it must be >= "
+                f'kernel_size={kernel_size} in circular mode (or use mode="full")'
+            )
     total = n_draws * (1 + bool(clips))
     stats = condition_number_stats(
         n_filters,
@@ -116,12 +136,13 @@ def summarize_random_banks(
         "ratio_of_means": record["ratio_of_means"],
     }
     seeds = draw_seeds(seed, n_filters, kernel_size, n_draws)
-    per_chunk = max(1, DRAW_CHUNK_BYTES // (8 * n_filters * kernel_size))
+    per_chunk = chunk_count(8 * n_filters * kernel_size)
     energies: dict[str, list[torch.Tensor]] = {name: [] for name in clips}
     for start in range(0, n_draws if clips else 0, per_chunk):
-        bank = draw_banks(n_filters, kernel_size, seeds[start : start + per_chunk], sigma=sigma)
+        weights = draw_banks(n_filters, kernel_size, seeds[start : start + per_chunk], sigma=sigma)
+        bank = Filterbank(weights, stride=stride)
         for name, x in clips.items():
-            energies[name].append(energy_response(bank, x) / x.abs().square().sum())
+            energies[name].append(energy_response(bank, x, mode=mode) / x.abs().square().sum())
         if progress is not None:
             progress(n_draws + min(start + per_chunk, n_draws), total)
     clip_stats = {}
@@ -138,6 +159,7 @@ def summarize_random_banks(
         "kernel_size": kernel_size,
         "stride": stride,
         "n_fft": n_fft,
+        "mode": mode,
         "n_draws": n_draws,
         "sigma": sigma,
         "seed": seed,

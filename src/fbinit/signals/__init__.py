@@ -5,7 +5,7 @@ and are unit-norm by default; :data:`SYNTHETIC` maps their names to them for the
 line and the figures.
 """
 
-from fbinit.signals.audio import example, example_path, list_examples, load
+from fbinit.signals.audio import clip_names, example, example_path, list_examples, load
 from fbinit.signals.synthetic import (
     SYNTHETIC,
     alternating,
@@ -15,6 +15,7 @@ from fbinit.signals.synthetic import (
     flute,
     harmonic,
     impulse,
+    lazy_walk,
     make_paper_signals,
     normalize,
     pulse_train,
@@ -30,12 +31,14 @@ __all__ = [
     "alternating",
     "am_tone",
     "chirp",
+    "clip_names",
     "constant",
     "example",
     "example_path",
     "flute",
     "harmonic",
     "impulse",
+    "lazy_walk",
     "list_examples",
     "load",
     "make_paper_signals",

@@ -13,6 +13,8 @@ import numbers
 import os
 import re
 import warnings
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,10 @@ import numpy as np
 import scipy.signal
 import soundfile
 
+from fbinit._memory import check_memory
 from fbinit.errors import AudioError, ParameterError
 
-__all__ = ["example", "example_path", "list_examples", "load"]
+__all__ = ["clip_names", "example", "example_path", "list_examples", "load"]
 
 #: The example loaded by default: CMU ARCTIC utterance a0007 (speech, 16 kHz).
 DEFAULT_EXAMPLE = "arctic_a0007"
@@ -32,6 +35,8 @@ DEFAULT_EXAMPLE = "arctic_a0007"
 _SHORT_CHUNK = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 # Streaming writers leave the size fields at 0 or 0xFFFFFFFF ("unknown length").
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)
+# libsndfile's Ogg parser logs these when a stream lacks its last page or end-of-stream flag
+_OGG_LOG = ("File ended unexpectedly", "lacks an end-of-stream", "Junk after the last page")
 
 
 def _check_path(path: Any) -> Path:
@@ -63,8 +68,106 @@ def _truncation(log: str) -> str | None:
                 f"its header declares {declared} bytes of audio data but the file holds "
                 f"only {present}"
             )
-    if "File ended unexpectedly" in log:
+    if any(text in log for text in _OGG_LOG):
         return "the stream ends without its end-of-stream marker"
+    return None
+
+
+def _ogg_truncation(data: bytes) -> str | None:
+    """Walk the pages of an Ogg file: a page cut off, or a stream without its last page."""
+    pos, open_streams = 0, set()
+    while pos < len(data):
+        if data[pos : pos + 4] != b"OggS":
+            if len(data) - pos < 4 and b"OggS".startswith(data[pos:]):
+                return "its last Ogg page is cut off"
+            return None  # not a page: leave the verdict to the decoder
+        if pos + 27 > len(data) or pos + 27 + data[pos + 26] > len(data):
+            return "its last Ogg page is cut off"
+        n_segments = data[pos + 26]
+        body = sum(data[pos + 27 : pos + 27 + n_segments])
+        end = pos + 27 + n_segments + body
+        if end > len(data):
+            return f"its last Ogg page is cut off ({len(data) - pos} of {end - pos} bytes)"
+        flags, serial = data[pos + 5], data[pos + 14 : pos + 18]
+        if flags & 0x02:  # beginning of a logical stream
+            open_streams.add(serial)
+        if flags & 0x04:  # end of a logical stream
+            open_streams.discard(serial)
+        pos = end
+    if open_streams:
+        return "the stream ends without its end-of-stream page"
+    return None
+
+
+# kbps by [MPEG-1?][layer 1..3][index]
+_MPEG_BITRATES = {
+    (True, 1): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 3): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_MPEG_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _mpeg_frame(data: bytes, pos: int) -> tuple[int, int] | None:
+    """(frame length, offset of a Xing/Info tag) of the MPEG audio frame at ``pos``, or None."""
+    if pos + 4 > len(data) or data[pos] != 0xFF or data[pos + 1] & 0xE0 != 0xE0:
+        return None
+    b1, b2, b3 = data[pos + 1], data[pos + 2], data[pos + 3]
+    version, layer = (b1 >> 3) & 3, 4 - ((b1 >> 1) & 3)
+    rate_index, bitrate_index = (b2 >> 2) & 3, b2 >> 4
+    if version == 1 or layer == 4 or rate_index == 3 or bitrate_index in (0, 15):
+        return None  # reserved values, or free format (no length in the header)
+    mpeg1 = version == 3
+    bitrate = 1000 * _MPEG_BITRATES[mpeg1, layer][bitrate_index]
+    rate = _MPEG_RATES[version][rate_index]
+    padding = (b2 >> 1) & 1
+    if layer == 1:
+        length = (12 * bitrate // rate + padding) * 4
+    else:
+        length = (144 if mpeg1 or layer == 2 else 72) * bitrate // rate + padding
+    mono = (b3 >> 6) == 3
+    side = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
+    return length, pos + 4 + side
+
+
+def _mpeg_truncation(data: bytes) -> str | None:
+    """Check an MPEG audio file: its Xing/Info byte count, and that its last frame is whole."""
+    start, end = 0, len(data)
+    if data[:3] == b"ID3" and end >= 10:  # ID3v2 tag: syncsafe size
+        size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
+        start = 10 + size + (10 if data[5] & 0x10 else 0)
+    if end - start >= 128 and data[end - 128 : end - 125] == b"TAG":  # ID3v1 tag
+        end -= 128
+    if end - start >= 32 and data[end - 32 : end - 24] == b"APETAGEX":  # APEv2 footer
+        size = int.from_bytes(data[end - 20 : end - 16], "little")
+        end -= size + (32 if data[end - 9] & 0x80 else 0)
+    pos = start
+    frame = _mpeg_frame(data, pos)
+    if frame is None:
+        return None  # no frame where one should start: leave the verdict to the decoder
+    tag = frame[1]
+    if data[tag : tag + 4] in (b"Xing", b"Info") and tag + 8 <= end:
+        flags = int.from_bytes(data[tag + 4 : tag + 8], "big")
+        at = tag + 8 + (4 if flags & 1 else 0)
+        if flags & 2 and at + 4 <= end:
+            declared = int.from_bytes(data[at : at + 4], "big")
+            if declared not in _UNKNOWN_SIZES and end - start < declared:
+                return (
+                    f"its header declares {declared} bytes of audio but the file holds "
+                    f"only {end - start}"
+                )
+    while pos < end:
+        frame = _mpeg_frame(data, pos)
+        if frame is None:
+            if end - pos < 4 and data[pos] == 0xFF:
+                return "its last MPEG frame is cut off"
+            return None  # lost sync (junk, another tag): not a truncation we can tell
+        if pos + frame[0] > end:
+            return f"its last MPEG frame is cut off ({end - pos} of {frame[0]} bytes)"
+        pos += frame[0]
     return None
 
 
@@ -95,10 +198,12 @@ def load(
     ------
     AudioError
         If the file does not exist, cannot be decoded (unsupported or corrupt format), is
-        truncated (its header declares more data than it holds) or holds no samples.
+        truncated (its header declares more data than it holds; an Ogg stream without its
+        end-of-stream page or with a page cut off; an MPEG file shorter than its Xing/Info
+        header says or whose last frame is cut off) or holds no samples.
     ParameterError
-        If the file holds NaN or Inf samples, or ``sample_rate`` is not a positive whole
-        number.
+        If the file holds NaN or Inf samples, ``sample_rate`` is not a positive whole
+        number, or resampling to it would exceed the memory limit (:mod:`fbinit._memory`).
 
     Warns
     -----
@@ -125,6 +230,10 @@ def load(
     try:
         with soundfile.SoundFile(path) as handle:
             reason = _truncation(handle.extra_info)
+            if reason is None and handle.format == "OGG":
+                reason = _ogg_truncation(path.read_bytes())
+            elif reason is None and handle.format == "MP3":
+                reason = _mpeg_truncation(path.read_bytes())
             if reason is not None:
                 raise AudioError(f"path='{path}' is truncated: {reason}")
             native = int(handle.samplerate)
@@ -144,8 +253,68 @@ def load(
     if target is None or target == native:
         return signal, native
     g = math.gcd(target, native)
+    up, down = target // g, native // g
+    n_out = -(-data.shape[0] * up // down) * data.shape[1]
+    check_memory(
+        f"sample_rate={target}",
+        8.0 * (20 * max(up, down) + 2 * n_out + data.size),
+        f"resampling '{path.name}' from {native} Hz",
+    )
     signal = scipy.signal.resample_poly(signal, target // g, native // g, axis=-1)
     return np.asarray(signal, dtype=np.float64), target
+
+
+def clip_names(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """Distinct short names of audio files: the file stems, longer where stems repeat.
+
+    A stem shared by several files is replaced, for those files only, by the file name
+    (``a.wav``, ``a.flac``), then by as many trailing folders as needed to tell them apart
+    (``take1/a.wav``, ``take2/a.wav``); a path given twice gets `` (2)``, `` (3)``, ...
+
+    Parameters
+    ----------
+    paths : sequence of str or os.PathLike
+
+    Returns
+    -------
+    list of str
+        One name per path, in order, all distinct.
+
+    Examples
+    --------
+    >>> clip_names(["x/a.wav", "x/a.flac", "y/b.wav", "z/b.wav", "c.ogg"])
+    ['a.wav', 'a.flac', 'y/b.wav', 'z/b.wav', 'c']
+    """
+    if isinstance(paths, (str, bytes, os.PathLike)) or not isinstance(paths, Sequence):
+        raise TypeError(f"paths={paths!r} must be a sequence of paths")
+    for p in paths:
+        if isinstance(p, bytes) or not isinstance(p, (str, os.PathLike)):
+            raise TypeError(f"paths must hold str or os.PathLike, got {type(p).__name__}")
+    parts = [Path(p).parts or (".",) for p in paths]
+    depth = [0] * len(parts)
+
+    def label(i: int) -> str:
+        if depth[i] == 0:
+            return Path(*parts[i][-1:]).stem or parts[i][-1]
+        return "/".join(parts[i][-depth[i] :])
+
+    names = [label(i) for i in range(len(parts))]
+    while True:
+        counts = Counter(names)
+        longer = [i for i, n in enumerate(names) if counts[n] > 1 and depth[i] < len(parts[i])]
+        if not longer:
+            break
+        for i in longer:
+            depth[i] += 1
+            names[i] = label(i)
+    seen: Counter[str] = Counter()
+    counts = Counter(names)
+    for i, name in enumerate(names):
+        if counts[name] > 1:
+            seen[name] += 1
+            if seen[name] > 1:
+                names[i] = f"{name} ({seen[name]})"
+    return names
 
 
 # --------------------------------------------------------------------------- examples

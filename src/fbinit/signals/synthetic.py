@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import scipy.signal
 
-from fbinit._validate import check_choice, check_int, check_positive_float
+from fbinit._memory import check_memory
+from fbinit._validate import check_choice, check_int, check_positive_float, check_probability
 from fbinit.errors import ParameterError
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "flute",
     "harmonic",
     "impulse",
+    "lazy_walk",
     "make_paper_signals",
     "normalize",
     "pulse_train",
@@ -81,7 +83,10 @@ def normalize(x: Any) -> np.ndarray:
     >>> normalize([3.0, 4.0])
     array([0.6, 0.8])
     """
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError, RuntimeError, NotImplementedError) as exc:
+        raise TypeError(f"x must be an array of real numbers ({exc})") from exc
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"x must hold real numbers, got dtype {arr.dtype}")
     arr = arr.astype(np.float64)
@@ -105,6 +110,13 @@ def _finish(x: np.ndarray, unit_norm: bool) -> np.ndarray:
     if not isinstance(unit_norm, bool):
         raise TypeError(f"unit_norm={unit_norm!r} must be a bool")
     return normalize(x) if unit_norm else x.astype(np.float64)
+
+
+def _length(n_samples: Any, *, minimum: int = 1, per_sample: int = 64) -> int:
+    """Validate ``n_samples`` and refuse up front a signal that cannot fit in memory."""
+    n_samples = check_int("n_samples", n_samples, minimum=minimum)
+    check_memory(f"n_samples={n_samples}", float(per_sample) * n_samples, "the signal")
+    return n_samples
 
 
 def _rng(seed: int | None) -> np.random.Generator:
@@ -165,7 +177,7 @@ def impulse(n_samples: int, *, position: int = 0, unit_norm: bool = True) -> np.
     >>> impulse(4, position=1)
     array([0., 1., 0., 0.])
     """
-    n_samples = check_int("n_samples", n_samples)
+    n_samples = _length(n_samples)
     position = check_int("position", position, minimum=0)
     if position >= n_samples:
         raise ParameterError(f"position={position} must be < n_samples={n_samples}")
@@ -200,7 +212,7 @@ def white_noise(n_samples: int, *, seed: int | None = None, unit_norm: bool = Tr
     >>> round(float(x @ x), 12)
     1.0
     """
-    n_samples = check_int("n_samples", n_samples)
+    n_samples = _length(n_samples)
     x = _rng(seed).standard_normal(n_samples)
     return _finish(x, unit_norm)
 
@@ -212,11 +224,12 @@ def random_walk(
     seed: int | None = None,
     unit_norm: bool = True,
 ) -> np.ndarray:
-    r"""Clipped Gaussian random walk ("Brownian noise" kept within bounds).
+    r"""Clipped Gaussian random walk (Brownian motion kept within bounds).
 
     Each step adds a standard normal increment to the previous value and clips the sum to
     ``[-clip, clip]``, so the walk never drifts away yet keeps the :math:`1/f^2` spectrum of
-    Brownian noise at high frequencies.
+    Brownian noise at high frequencies. It is *not* the "Brownian noise" of the paper's
+    Fig. 3, which is the lazy walk on three levels of :func:`lazy_walk`.
 
     Parameters
     ----------
@@ -241,6 +254,69 @@ def random_walk(
     with :math:`\operatorname{clip}(v) = \min(\max(v, -c), c)`. Without clipping this is the
     cumulative sum of the steps.
 
+    Examples
+    --------
+    >>> x = random_walk(500, clip=3.0, seed=0, unit_norm=False)
+    >>> bool(abs(x).max() <= 3.0)
+    True
+    """
+    n_samples = _length(n_samples, per_sample=128)
+    c = check_positive_float("clip", clip)
+    steps = _rng(seed).standard_normal(n_samples)
+    walk = itertools.accumulate(
+        steps.tolist(), lambda value, step: min(max(value + step, -c), c), initial=0.0
+    )
+    x = np.fromiter(walk, dtype=np.float64, count=n_samples + 1)[1:]
+    return _finish(x, unit_norm)
+
+
+def lazy_walk(
+    n_samples: int,
+    *,
+    p: float = 0.15,
+    seed: int | None = None,
+    unit_norm: bool = True,
+) -> np.ndarray:
+    r"""Lazy random walk on the three levels {-1, 0, 1}: the paper's "Brownian noise".
+
+    The generator of the authors' notebooks for the "Brownian noise" of Fig. 3 of Haider et
+    al. (2024) (``brownian_noise(N, 0.15)``): the walk starts at 0 and, at each of the
+    N - 1 steps, draws :math:`u_n \sim U[0, 1)`; it steps down if :math:`u_n < p` and it
+    is above -1, up if :math:`u_n > 1 - p` and it is below 1, and stays otherwise. A step
+    beyond a boundary is not taken (the walk stays there).
+
+    Parameters
+    ----------
+    n_samples : int >= 1
+        Length N.
+    p : float, 0 < p <= 1/2
+        Probability of a step down, and of a step up (0.15 in the paper).
+    seed : int >= 0, optional
+        Seed of ``numpy.random.default_rng`` (None means 0); the uniforms are its
+        ``random(N - 1)``.
+    unit_norm : bool
+        Scale to unit L2 norm (the walk of length 1 is all zero and cannot be).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n_samples,)
+        Values in {-1, 0, 1} times the normalising factor.
+
+    Notes
+    -----
+    .. math:: x[0] = 0, \qquad x[n] = x[n-1] - [u_n < p,\ x[n-1] > -1]
+              + [u_n > 1 - p,\ x[n-1] < 1].
+
+    A Markov chain with transition matrix
+    :math:`\begin{pmatrix}1-p & p & 0\\ p & 1-2p & p\\ 0 & p & 1-p\end{pmatrix}`
+    (from -1, 0, 1): doubly stochastic, so its stationary law is uniform on {-1, 0, 1}, and
+    :math:`(-1, 0, 1)` is an eigenvector with eigenvalue 1 - p, so in the stationary regime
+
+    .. math:: \mathbb E\, x[n]\, x[n+k] = \tfrac23 (1 - p)^{|k|},
+
+    the autocorrelation of a first-order autoregression: a Lorentzian spectrum, flat below
+    about :math:`p / 2\pi` cycles per sample and falling like :math:`1/f^2` above it.
+
     References
     ----------
     D. Haider, V. Lostanlen, M. Ehler, P. Balazs, "Instabilities in Convnets for Raw
@@ -248,17 +324,18 @@ def random_walk(
 
     Examples
     --------
-    >>> x = random_walk(500, clip=3.0, seed=0, unit_norm=False)
-    >>> bool(abs(x).max() <= 3.0)
-    True
+    >>> x = lazy_walk(12, seed=0, unit_norm=False)
+    >>> x.tolist()
+    [0.0, 0.0, 0.0, -1.0, -1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
     """
-    n_samples = check_int("n_samples", n_samples)
-    c = check_positive_float("clip", clip)
-    steps = _rng(seed).standard_normal(n_samples)
-    walk = itertools.accumulate(
-        steps.tolist(), lambda value, step: min(max(value + step, -c), c), initial=0.0
-    )
-    x = np.fromiter(walk, dtype=np.float64, count=n_samples + 1)[1:]
+    n_samples = _length(n_samples, per_sample=128)
+    p = check_probability("p", p)
+    if p > 0.5:
+        raise ParameterError(f"p={p} must be <= 1/2 (a step down and a step up exclude each other)")
+    u = _rng(seed).random(n_samples - 1)
+    steps = np.where(u < p, -1, np.where(u > 1.0 - p, 1, 0)).tolist()
+    walk = itertools.accumulate(steps, lambda value, step: min(max(value + step, -1), 1), initial=0)
+    x = np.fromiter(walk, dtype=np.float64, count=n_samples)
     return _finish(x, unit_norm)
 
 
@@ -287,7 +364,7 @@ def constant(n_samples: int, *, unit_norm: bool = True) -> np.ndarray:
     >>> constant(4)
     array([0.5, 0.5, 0.5, 0.5])
     """
-    n_samples = check_int("n_samples", n_samples)
+    n_samples = _length(n_samples)
     return _finish(np.ones(n_samples), unit_norm)
 
 
@@ -316,7 +393,7 @@ def alternating(n_samples: int, *, unit_norm: bool = True) -> np.ndarray:
     >>> alternating(4, unit_norm=False)
     array([ 1., -1.,  1., -1.])
     """
-    n_samples = check_int("n_samples", n_samples)
+    n_samples = _length(n_samples)
     x = np.where(np.arange(n_samples) % 2 == 0, 1.0, -1.0)
     return _finish(x, unit_norm)
 
@@ -367,7 +444,7 @@ def sine(
     >>> np.round(x, 12) + 0.0
     array([ 0.,  1.,  0., -1.,  0.,  1.,  0., -1.])
     """
-    n_samples = check_int("n_samples", n_samples)
+    n_samples = _length(n_samples)
     if periods is not None and frequency is not None:
         raise ParameterError(
             f"periods={periods} and frequency={frequency} must not both be given (pass one)"
@@ -428,11 +505,16 @@ def harmonic(
     >>> harmonic(2205, f0=100.0, sample_rate=22050.0, n_harmonics=3).shape
     (2205,)
     """
-    n_samples = check_int("n_samples", n_samples)
+    n_samples = _length(n_samples)
     f0 = check_positive_float("f0", f0)
     sample_rate = check_positive_float("sample_rate", sample_rate)
     n_harmonics = check_int("n_harmonics", n_harmonics)
     _below_nyquist("n_harmonics", n_harmonics * f0, sample_rate, "n_harmonics * f0")
+    check_memory(
+        f"n_samples={n_samples}, n_harmonics={n_harmonics}",
+        16.0 * n_samples * n_harmonics,
+        "the partials",
+    )
     h = np.arange(1, n_harmonics + 1, dtype=np.float64)
     phases = 2 * math.pi * f0 * np.outer(_time(n_samples, sample_rate), h)
     x = np.sin(phases) @ (1.0 / h)
@@ -469,7 +551,7 @@ def pulse_train(
     >>> pulse_train(6, period=3, offset=1, unit_norm=False)
     array([0., 1., 0., 0., 1., 0.])
     """
-    n_samples = check_int("n_samples", n_samples)
+    n_samples = _length(n_samples)
     period = check_int("period", period)
     offset = check_int("offset", offset, minimum=0)
     if offset >= period:
@@ -530,7 +612,7 @@ def am_tone(
     >>> round(float(abs(x).max()), 3)
     1.5
     """
-    n_samples = check_int("n_samples", n_samples)
+    n_samples = _length(n_samples)
     carrier = check_positive_float("carrier", carrier)
     modulator = check_positive_float("modulator", modulator)
     depth = check_positive_float("depth", depth, allow_zero=True)
@@ -600,7 +682,7 @@ def flute(
     >>> x.shape, x.dtype
     ((22050,), dtype('float64'))
     """
-    n_samples = check_int("n_samples", n_samples)
+    n_samples = _length(n_samples)
     f0 = check_positive_float("f0", f0)
     sample_rate = check_positive_float("sample_rate", sample_rate)
     n_harmonics = check_int("n_harmonics", n_harmonics)
@@ -611,6 +693,11 @@ def flute(
     breath_noise = check_positive_float("breath_noise", breath_noise, allow_zero=True)
     top = n_harmonics * f0 * (1 + vibrato_depth)
     _below_nyquist("n_harmonics", top, sample_rate, "n_harmonics * f0 * (1 + vibrato_depth)")
+    check_memory(
+        f"n_samples={n_samples}, n_harmonics={n_harmonics}",
+        16.0 * n_samples * n_harmonics,
+        "the partials",
+    )
     rng = _rng(seed)
     t = _time(n_samples, sample_rate)
     phi = 2 * math.pi * f0 * t + (f0 * vibrato_depth / vibrato_rate) * (
@@ -668,7 +755,7 @@ def snare(
     >>> bool(abs(x[:2205]).max() > abs(x[-2205:]).max())
     True
     """
-    n_samples = check_int("n_samples", n_samples)
+    n_samples = _length(n_samples)
     sample_rate = check_positive_float("sample_rate", sample_rate)
     decay = check_positive_float("decay", decay)
     body_frequency = check_positive_float("body_frequency", body_frequency)
@@ -724,7 +811,7 @@ def chirp(
     >>> chirp(22050, f0=100.0, f1=1000.0, method="log").shape
     (22050,)
     """
-    n_samples = check_int("n_samples", n_samples, minimum=2)
+    n_samples = _length(n_samples, minimum=2)
     sample_rate = check_positive_float("sample_rate", sample_rate)
     f0 = check_positive_float("f0", f0)
     f1 = check_positive_float("f1", f1)
@@ -744,6 +831,7 @@ SYNTHETIC: dict[str, Callable[..., np.ndarray]] = {
     "impulse": impulse,
     "white_noise": white_noise,
     "random_walk": random_walk,
+    "lazy_walk": lazy_walk,
     "constant": constant,
     "alternating": alternating,
     "sine": sine,
@@ -762,13 +850,13 @@ def synthetic(name: str, n_samples: int, *, seed: int | None = None, **kwargs: A
     Parameters
     ----------
     name : str
-        One of ``SYNTHETIC``: impulse, white_noise, random_walk, constant, alternating,
-        sine, harmonic, pulse_train, am_tone, flute, snare, chirp.
+        One of ``SYNTHETIC``: impulse, white_noise, random_walk, lazy_walk, constant,
+        alternating, sine, harmonic, pulse_train, am_tone, flute, snare, chirp.
     n_samples : int >= 1
         Length N.
     seed : int >= 0, optional
-        Passed to the random generators (white_noise, random_walk, flute, snare); the
-        deterministic ones do not depend on a seed and do not receive it.
+        Passed to the random generators (white_noise, random_walk, lazy_walk, flute,
+        snare); the deterministic ones do not depend on a seed and do not receive it.
     **kwargs
         Keyword arguments of the generator.
 
@@ -799,17 +887,18 @@ def make_paper_signals(
     n_samples : int >= 1
         Length N (1024 in the paper).
     seed : int >= 0, optional
-        Seed of the random walk.
+        Seed of the lazy walk.
     periods : float, 0 < periods < n_samples / 2
         Number of periods of the sinusoid (an integer keeps it circularly periodic).
 
     Returns
     -------
     dict of str to numpy.ndarray of float64, shape (n_samples,)
-        ``impulse``, ``random_walk`` (clipped Brownian noise) and ``sine`` (a genuine
-        sinusoid) are the three signals of the figure; ``constant`` and ``alternating``
-        (:math:`(-1)^n`) are what the authors' notebook actually plotted as its "sine".
-        Both have a rank-one Toeplitz matrix :math:`Q_T` and the same energy-response law.
+        ``impulse``, ``lazy_walk`` (the authors' "Brownian noise", :func:`lazy_walk` with
+        p = 0.15) and ``sine`` (a genuine sinusoid) are the three signals of the figure;
+        ``constant`` and ``alternating`` (:math:`(-1)^n`) are what the authors' notebook
+        actually plotted as its "sine". Both have a rank-one Toeplitz matrix :math:`Q_T` and
+        the same energy-response law.
 
     References
     ----------
@@ -820,13 +909,13 @@ def make_paper_signals(
     --------
     >>> signals = make_paper_signals()
     >>> list(signals)
-    ['impulse', 'random_walk', 'sine', 'constant', 'alternating']
+    ['impulse', 'lazy_walk', 'sine', 'constant', 'alternating']
     >>> all(abs(float(x @ x) - 1) < 1e-12 for x in signals.values())
     True
     """
     return {
         "impulse": impulse(n_samples),
-        "random_walk": random_walk(n_samples, seed=seed),
+        "lazy_walk": lazy_walk(n_samples, p=0.15, seed=seed),
         "sine": sine(n_samples, periods=periods),
         "constant": constant(n_samples),
         "alternating": alternating(n_samples),
