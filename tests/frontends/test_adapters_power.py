@@ -23,7 +23,7 @@ from fbinit.errors import ParameterError
 from fbinit.frontends import Frontend
 from fbinit.frontends.adapters import Adapted, adapt, energy_bounds
 from fbinit.frontends.adapters.power import weighted_bank
-from fbinit.frontends.adapters.torchaudio import stft_atoms
+from fbinit.frontends.stft import stft_atoms
 
 N = 256  # period of the test signals = n_fft of the bounds
 RTOL = 1e-4  # the peers compute in float32

@@ -17,7 +17,7 @@ import torchaudio
 
 from fbinit.banks import mel
 from fbinit.frontends import analysis_conv
-from fbinit.frontends.adapters.torchaudio import stft_atoms
+from fbinit.frontends.stft import stft_atoms
 
 SETTINGS = [("slaney", "slaney", False), (None, "htk", True)]
 

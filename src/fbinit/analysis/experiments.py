@@ -54,7 +54,8 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 # ------------------------------------------------------------------ scaling cell
 
 
-def _check_scaling(p: dict[str, Any]) -> dict[str, Any]:
+def _check_sizes(p: dict[str, Any]) -> tuple[int, int, int]:
+    """(kernel_size, stride, n_fft) of a cell: n_fft defaults to :func:`default_n_fft`."""
     T = check_int("kernel_size", p["kernel_size"])
     stride = check_int("stride", p["stride"])
     N = default_n_fft(T, stride) if p["n_fft"] is None else check_int("n_fft", p["n_fft"])
@@ -62,6 +63,11 @@ def _check_scaling(p: dict[str, Any]) -> dict[str, Any]:
         raise ParameterError(f"kernel_size={T} must be <= n_fft={N}")
     if N % stride:
         raise ParameterError(f"stride={stride} must divide n_fft={N}")
+    return T, stride, N
+
+
+def _check_scaling(p: dict[str, Any]) -> dict[str, Any]:
+    T, stride, N = _check_sizes(p)
     levels = p["quantiles"]
     if isinstance(levels, (str, bytes)) or not isinstance(levels, Sequence) or not levels:
         raise ParameterError(f"quantiles={levels!r} must be a non-empty list of levels")
@@ -415,13 +421,7 @@ BANK_FAMILIES = {
 
 def _check_frame(p: dict[str, Any]) -> dict[str, Any]:
     bank = check_choice("bank", p["bank"], tuple(BANK_FAMILIES))
-    T = check_int("kernel_size", p["kernel_size"])
-    stride = check_int("stride", p["stride"])
-    N = default_n_fft(T, stride) if p["n_fft"] is None else check_int("n_fft", p["n_fft"])
-    if T > N:
-        raise ParameterError(f"kernel_size={T} must be <= n_fft={N}")
-    if N % stride:
-        raise ParameterError(f"stride={stride} must divide n_fft={N}")
+    T, stride, N = _check_sizes(p)
     fmin = p["fmin"]
     if bank == "wavelet" and fmin is None:
         raise ParameterError("fmin=None must be given (in Hz) for bank='wavelet'")

@@ -24,6 +24,7 @@ from typing import Any
 
 import librosa
 import torch
+import torch.nn.functional as F
 
 from fbinit._validate import check_int, check_positive_float
 from fbinit.banks._fir import check_band
@@ -32,7 +33,42 @@ from fbinit.errors import ParameterError
 from fbinit.frontends.base import Frontend
 from fbinit.frontends.engine import as_batch
 
-__all__ = ["MelFrontend", "STFTFrontend"]
+__all__ = ["MelFrontend", "STFTFrontend", "stft_atoms"]
+
+
+def stft_atoms(window: torch.Tensor, n_fft: int, *, onesided: bool = True) -> torch.Tensor:
+    r"""Windowed Fourier atoms :math:`w[t]\, e^{-2\pi i k t / n_{fft}}` as ``torch.stft`` uses them.
+
+    Parameters
+    ----------
+    window : torch.Tensor, shape (win_length,), win_length <= n_fft
+        Zero-padded to n_fft in the middle (``(n_fft - win_length) // 2`` zeros first).
+    n_fft : int
+    onesided : bool
+        Keep the bins k = 0..n_fft // 2 only.
+
+    Returns
+    -------
+    torch.Tensor, complex, shape (n_fft // 2 + 1 or n_fft, n_fft)
+
+    Examples
+    --------
+    >>> atoms = stft_atoms(torch.ones(4, dtype=torch.float64), 4)
+    >>> dft = torch.fft.fft(torch.eye(4, dtype=torch.float64))
+    >>> atoms.shape, bool(torch.allclose(atoms, dft[:3]))
+    (torch.Size([3, 4]), True)
+    """
+    size = window.shape[-1]
+    if size > n_fft:
+        raise ParameterError(f"win_length={size} must be <= n_fft={n_fft}")
+    left = (n_fft - size) // 2
+    padded = F.pad(window, (left, n_fft - size - left))
+    bins = n_fft // 2 + 1 if onesided else n_fft
+    k = torch.arange(bins, dtype=torch.float64, device=window.device)[:, None]
+    t = torch.arange(n_fft, dtype=torch.float64, device=window.device)[None, :]
+    angles = (-2 * math.pi / n_fft) * ((k * t) % n_fft)  # exact reduction mod n_fft first
+    atoms = padded.to(torch.float64) * torch.polar(torch.ones_like(angles), angles)
+    return atoms.to((torch.zeros((), dtype=window.dtype) * 1j).dtype)
 
 
 class STFTFrontend(Frontend):
@@ -116,13 +152,7 @@ class STFTFrontend(Frontend):
 
     def impulse_responses(self) -> torch.Tensor:
         """The windowed Fourier atoms, complex, shape (n_fft // 2 + 1, n_fft)."""
-        n = self.n_fft
-        device = self.window.device
-        k = torch.arange(n // 2 + 1, device=device)
-        t = torch.arange(n, device=device)
-        # the phase k t mod N keeps the angle below 2 pi: as accurate as the dtype allows
-        angle = (k[:, None] * t[None, :] % n).to(self.window.dtype) * (-2 * math.pi / n)
-        return torch.complex(self.window * torch.cos(angle), self.window * torch.sin(angle))
+        return stft_atoms(self.window, self.n_fft)
 
     def analyze(self, x: torch.Tensor) -> torch.Tensor:
         """The complex STFT, shape (batch, n_fft // 2 + 1, frames) (see the class Notes)."""

@@ -20,48 +20,13 @@ import math
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from fbinit.errors import ParameterError
 from fbinit.filterbank import Filterbank
 from fbinit.frontends.adapters.base import Adapted
+from fbinit.frontends.stft import stft_atoms
 
-__all__ = ["melspectrogram", "spectrogram", "stft_atoms"]
-
-
-def stft_atoms(window: torch.Tensor, n_fft: int, *, onesided: bool = True) -> torch.Tensor:
-    r"""Windowed Fourier atoms :math:`w[t]\, e^{-2\pi i k t / n_{fft}}` as ``torch.stft`` uses them.
-
-    Parameters
-    ----------
-    window : torch.Tensor, shape (win_length,), win_length <= n_fft
-        Zero-padded to n_fft in the middle (``(n_fft - win_length) // 2`` zeros first).
-    n_fft : int
-    onesided : bool
-        Keep the bins k = 0..n_fft // 2 only.
-
-    Returns
-    -------
-    torch.Tensor, complex, shape (n_fft // 2 + 1 or n_fft, n_fft)
-
-    Examples
-    --------
-    >>> atoms = stft_atoms(torch.ones(4, dtype=torch.float64), 4)
-    >>> dft = torch.fft.fft(torch.eye(4, dtype=torch.float64))
-    >>> atoms.shape, bool(torch.allclose(atoms, dft[:3]))
-    (torch.Size([3, 4]), True)
-    """
-    size = window.shape[-1]
-    if size > n_fft:
-        raise ParameterError(f"win_length={size} must be <= n_fft={n_fft}")
-    left = (n_fft - size) // 2
-    padded = F.pad(window, (left, n_fft - size - left))
-    bins = n_fft // 2 + 1 if onesided else n_fft
-    k = torch.arange(bins, dtype=torch.float64)[:, None]
-    t = torch.arange(n_fft, dtype=torch.float64)[None, :]
-    angles = (-2 * math.pi / n_fft) * ((k * t) % n_fft)  # exact reduction mod n_fft first
-    atoms = padded.to(torch.float64) * torch.polar(torch.ones_like(angles), angles)
-    return atoms.to((torch.zeros((), dtype=window.dtype) * 1j).dtype)
+__all__ = ["melspectrogram", "spectrogram"]
 
 
 def _norm(module: Any, window: torch.Tensor) -> Any:
