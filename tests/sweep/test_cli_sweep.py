@@ -205,3 +205,25 @@ def test_warnings_are_counted_and_listed(tmp_path, capsys, monkeypatch):
     assert "2 raised warnings (kept in their rows)" in capsys.readouterr().out
     assert main(["results", str(tmp_path / "warns.sqlite")]) == 0
     assert "[2 warnings: RuntimeWarning: a degenerate toy]" in capsys.readouterr().out
+
+
+def test_figures_run_their_monte_carlo_as_sweep_tasks_on_request(tmp_path, monkeypatch):
+    import fbinit.report.figures as figures
+    from fbinit.sweep import SweepRunner
+
+    seen = []
+
+    def fake_write_figures(out, *, runner=None, **kwargs):
+        seen.append(runner)
+        return []
+
+    monkeypatch.setattr(figures, "write_figures", fake_write_figures)
+    assert main(["figures", "--out", str(tmp_path / "a"), "--draws", "3"]) == 0
+    store = tmp_path / "cells.sqlite"
+    argv = ["figures", "--out", str(tmp_path / "b"), "--store", str(store), "--workers", "1"]
+    assert main(argv) == 0
+    assert main(["figures", "--out", str(tmp_path / "c"), "--workers", "1"]) == 0
+    assert seen[0] is None  # batched in this process by default
+    assert isinstance(seen[1], SweepRunner) and seen[1].store is not None
+    assert isinstance(seen[2], SweepRunner) and seen[2].store is None
+    assert store.exists()

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from fbinit.cli._common import output_file
 from fbinit.cli.sweep import say
 from fbinit.errors import ParameterError
 
@@ -67,6 +68,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from fbinit.sweep import ResultsStore, export_csv, export_parquet
 
     where = parse_where(args.where)
+    targets = {
+        "--csv": output_file("--csv", args.csv),
+        "--parquet": output_file("--parquet", args.parquet),
+    }
     with ResultsStore(args.store, readonly=True) as store:
         rows = store.rows(experiment=args.experiment, status=args.status, where=where)
     counts = Counter(r.status for r in rows)
@@ -76,7 +81,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         f"{args.store}: {len(rows)} rows ({counts['done']} done, {counts['failed']} failed); "
         + (", ".join(f"{e}: {n}" for e, n in sorted(experiments.items())) or "no experiment"),
     )
-    for path, write in ((args.csv, export_csv), (args.parquet, export_parquet)):
+    for path, write in ((targets["--csv"], export_csv), (targets["--parquet"], export_parquet)):
         if path is not None:
             say(console, f"wrote {write(rows, path)} ({len(rows)} rows)")
     if args.csv is not None or args.parquet is not None or not rows:
@@ -123,9 +128,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="only rows whose parameter KEY equals VALUE (repeat; one key repeated: any value)",
     )
-    results.add_argument("--csv", type=Path, default=None, help="export the rows as CSV")
+    results.add_argument("--csv", default=None, help="export the rows as CSV")
     results.add_argument(
-        "--parquet", type=Path, default=None, help="export the rows as Parquet (needs pyarrow)"
+        "--parquet", default=None, help="export the rows as Parquet (needs pyarrow)"
     )
     results.add_argument("--limit", type=int, default=50, help="rows listed (0: all)")
     results.set_defaults(func=run)
