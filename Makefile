@@ -9,7 +9,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PYTHONUNBUFFERED := 1
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test test-torchaudio lint docs bench browser clean
+.PHONY: demo test test-torchaudio lint docs bench bench-quick browser speech clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +23,17 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver)
 
-demo: $(STAMP)
+# espeak-ng renders the benchmark's offline speech (Debian package).
+speech:
+	@command -v espeak-ng >/dev/null || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng)
+
+demo: $(STAMP) speech
 	$(BIN)/fbinit analyze --n-filters 40 --kernel-size 1024 --draws 200 --seed 0
 	$(BIN)/fbinit report --out build/report --n-filters 40 --kernel-size 1024 --draws 200 --seed 0
 	$(BIN)/fbinit frontends --json build/frontends.json
 
-test: $(STAMP) browser
+test: $(STAMP) browser speech
 	$(BIN)/ruff check src tests analysis benchmarks
 	$(BIN)/ruff format --check src tests analysis benchmarks
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --doctest-modules --doctest-glob="*.md" src/fbinit tests docs/quickstart.md docs/energy.md docs/bounds.md docs/third_party.md \

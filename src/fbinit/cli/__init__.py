@@ -30,6 +30,7 @@ COMMANDS = (
     "frontends",
     "sweep",
     "results",
+    "bench",
 )
 
 
