@@ -200,10 +200,10 @@ def test_plan_modes():
 
 def test_section_tables_figure_and_findings(tiny_records):
     records = [dict(r) for r in tiny_records]
-    sincnet = dict(records[0], frontend="sincnet", label="sincnet", ms_median=10.0)
-    sincnet["cpu_ms_median"] = 10.0
-    peer = dict(records[0], frontend="peer:asteroid-paramsinc", kind="peer", ms_median=20.0)
-    peer |= {"label": "asteroid ParamSincFB(80, 251, 1)", "cpu_ms_median": 30.0}
+    sincnet = dict(records[0], frontend="sincnet", label="sincnet", ratio_to_mel=10.0)
+    sincnet["cpu_ratio_to_mel"] = 10.0
+    peer = dict(records[0], frontend="peer:asteroid-paramsinc", kind="peer", ratio_to_mel=20.0)
+    peer |= {"label": "asteroid ParamSincFB(80, 251, 1)", "cpu_ratio_to_mel": 30.0}
     records += [sincnet, peer]
     sec = tp.section(records)
     assert isinstance(sec, Section) and sec.key == "throughput"
@@ -215,6 +215,10 @@ def test_section_tables_figure_and_findings(tiny_records):
     leaf = next(r for r in records if r["frontend"] == "leaf")
     assert f"LEAF preset: {leaf['ratio_to_mel']:.1f}x" in text
     assert "SincNet preset: 2.0x faster than asteroid ParamSincFB(80, 251, 1)" in text
-    assert "(3.0x in CPU time); target >= 5x: missed" in text
+    assert "(3.0x faster in CPU time); target >= 5x faster: missed" in text
     assert "reduced setting" in text
     assert tp.section([]).findings == ["No throughput records."]
+
+
+def test_speed_wording():
+    assert tp._times(2.0) == "2.0x faster" and tp._times(0.5) == "2.0x slower"
