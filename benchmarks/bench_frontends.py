@@ -2,18 +2,21 @@
 
 Protocol (issue 7; EfficientLEAF's): a batch of 8 clips of 1 s at 16 kHz, two threads,
 warm-up runs, then the median of repeated runs of ``frontend(x).sum().backward()``, all in
-one process, reported as a ratio to the mel frontend (the registry's ``"mel"`` when it is
-registered, else ``torch.stft`` plus a mel matrix product written here; that row stays as
-a reference). Rows with learnable parameters differentiate with respect to them; rows
-without (fixed baselines) with respect to the input, so that every row runs a backward
-pass.
+one process, reported as a ratio to the mel reference (``torch.stft`` plus a 40-band mel
+matrix product; the registry's ``"mel"`` is a row, whose ratio says how close the
+package's mel frontend comes to it). Rows with learnable parameters differentiate with
+respect to them; rows without (fixed baselines) with respect to the input, so that every
+row runs a backward pass. The timing protocol, the mel reference, the peers and the naive
+LEAF live in the package (:mod:`fbinit.bench.throughput`, ``fbinit.bench._peers``), where
+the ``bench.throughput`` task of ``fbinit bench`` also uses them (with FLOP counts and
+peak memory, each row timed interleaved with the mel reference).
 
 Rows: every registered frontend (:mod:`fbinit.frontends.registry`), the peers installed
 (asteroid-filterbanks FreeFB(80, 401, stride 160) and ParamSincFB(80, 251, stride 1),
 nnAudio MelSpectrogram and Gammatonegram, murenn MuReNNDirect(J=8, Q=5, T=40)), and a
-faithful plain-PyTorch LEAF written here as the naive baseline (direct complex conv1d,
-Gaussian pooling, PCEN with a loop over frames). Also timed: the PCEN smoother as a loop
-over frames versus fbinit's block scan.
+faithful plain-PyTorch LEAF as the naive baseline (direct complex conv1d, Gaussian
+pooling, PCEN with a loop over frames). Also timed: the PCEN smoother as a loop over
+frames versus fbinit's block scan.
 
 Each row reports the median wall time and the median CPU time of the process (all
 threads): on a loaded machine the CPU time is the steadier measure of the work done.
@@ -33,161 +36,22 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
-import math  # noqa: E402
 import platform  # noqa: E402
-import statistics  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import librosa  # noqa: E402
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
 from fbinit._io import atomic_write_text, write_csv  # noqa: E402
-from fbinit.frontends import GaborFrontend, registry  # noqa: E402
+from fbinit.bench import _peers  # noqa: E402
+from fbinit.bench.throughput import median_time, time_module  # noqa: E402
+from fbinit.frontends import registry  # noqa: E402
 from fbinit.frontends.engine import analysis_conv, plan  # noqa: E402
 from fbinit.frontends.stages import ema  # noqa: E402
 
-SAMPLE_RATE = 16000
-
-
-class MelReference(torch.nn.Module):
-    """torch.stft (n_fft 512, 25 ms Hann window, hop 160) and a 40-band mel matrix."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        mel = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=512, n_mels=40, fmin=60.0, fmax=7800.0)
-        self.register_buffer("mel", torch.from_numpy(mel).float())
-        self.register_buffer("window", torch.hann_window(400))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        spec = torch.stft(
-            x, 512, hop_length=160, win_length=400, window=self.window, return_complex=True
-        )
-        return self.mel @ (spec.real.square() + spec.imag.square())
-
-
-class NaiveLeaf(torch.nn.Module):
-    """LEAF as its published code computes it, in plain PyTorch: an 80-channel real conv1d
-    (real and imaginary parts), squared modulus, depthwise Gaussian pooling at stride 160,
-    max(., 1e-5), PCEN whose smoother loops over frames. Same parameters as the preset."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        leaf = GaborFrontend.leaf()
-        self.center = torch.nn.Parameter(leaf.center_frequency.detach().clone())
-        self.sigma = torch.nn.Parameter(leaf.sigma.detach().clone())
-        self.pool_sigma = torch.nn.Parameter(torch.full((40,), 0.4))
-        for name in ("alpha", "smooth", "delta", "root"):
-            value = leaf.compression.parameters_clamped()[name].detach().clone()
-            setattr(self, name, torch.nn.Parameter(value))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scale = math.sqrt(2 * math.log(2)) / math.pi
-        mu = torch.clamp(self.center, 0, math.pi)
-        sigma = torch.clamp(self.sigma, 4 * scale, 401 * scale)
-        t = torch.arange(-200, 201, dtype=x.dtype)
-        envelope = torch.exp(-(t**2) / (2 * sigma[:, None] ** 2)) / (
-            math.sqrt(2 * math.pi) * sigma[:, None]
-        )
-        kernels = torch.stack(
-            [envelope * torch.cos(mu[:, None] * t), envelope * torch.sin(mu[:, None] * t)], 1
-        ).reshape(80, 1, 401)
-        y = F.conv1d(x[:, None], kernels, padding=200)
-        power = y[:, 0::2].square() + y[:, 1::2].square()
-        width = torch.clamp(self.pool_sigma, 2 / 401, 0.5)
-        window = torch.exp(
-            -0.5 * ((torch.arange(401, dtype=x.dtype) - 200) / (width[:, None] * 200)) ** 2
-        )
-        pooled = F.conv1d(F.pad(power, (200, 200)), window[:, None], stride=160, groups=40)
-        pooled = torch.clamp(pooled, min=1e-5)
-        w = torch.clamp(self.smooth, 0, 1)[:, None]
-        state = pooled[..., 0]
-        smoothed = []
-        for m in range(pooled.shape[-1]):
-            state = w[:, 0] * pooled[..., m] + (1 - w[:, 0]) * state
-            smoothed.append(state)
-        smoother = torch.stack(smoothed, -1)
-        alpha = torch.clamp(self.alpha, max=1.0)[:, None]
-        root = torch.clamp(self.root, min=1.0)[:, None]
-        delta = self.delta[:, None]
-        return (pooled / (1e-12 + smoother) ** alpha + delta) ** (1 / root) - delta ** (1 / root)
-
-
-def _peers() -> dict[str, Callable[[], torch.nn.Module]]:
-    """Factories of the installed peers, each taking (batch, time) input."""
-    peers: dict[str, Callable[[], torch.nn.Module]] = {}
-
-    class Wrap(torch.nn.Module):
-        def __init__(self, module: torch.nn.Module, channel_axis: bool) -> None:
-            super().__init__()
-            self.module, self.channel_axis = module, channel_axis
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.module(x[:, None] if self.channel_axis else x)
-
-    if importlib.util.find_spec("asteroid_filterbanks"):
-        from asteroid_filterbanks import Encoder, FreeFB, ParamSincFB
-
-        peers["asteroid FreeFB(80, 401, 160)"] = lambda: Wrap(
-            Encoder(FreeFB(80, 401, stride=160, sample_rate=SAMPLE_RATE)), True
-        )
-        peers["asteroid ParamSincFB(80, 251, 1)"] = lambda: Wrap(
-            Encoder(ParamSincFB(80, 251, stride=1, sample_rate=SAMPLE_RATE)), True
-        )
-    if importlib.util.find_spec("nnAudio"):
-        from nnAudio import features
-
-        common = {"sr": SAMPLE_RATE, "n_fft": 512, "hop_length": 160, "verbose": False}
-        peers["nnAudio MelSpectrogram"] = lambda: Wrap(
-            features.MelSpectrogram(win_length=400, n_mels=40, **common), False
-        )
-        peers["nnAudio Gammatonegram"] = lambda: Wrap(
-            features.Gammatonegram(n_bins=40, **common), False
-        )
-    if importlib.util.find_spec("murenn"):
-        import murenn
-
-        peers["murenn MuReNNDirect(J=8, Q=5, T=40)"] = lambda: Wrap(
-            murenn.MuReNNDirect(J=8, Q=5, T=40, in_channels=1), True
-        )
-    peers["plain PyTorch LEAF (naive)"] = NaiveLeaf
-    return peers
-
-
-def median_time(
-    fn: Callable[[], object],
-    repeat: int,
-    warmup: int = 2,
-    clock: Callable[[], float] = time.perf_counter,
-) -> float:
-    """Median time of ``fn`` on ``clock`` over ``repeat`` runs after ``warmup`` runs."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = clock()
-        fn()
-        times.append(clock() - start)
-    return statistics.median(times)
-
-
-def time_module(module: torch.nn.Module, x: torch.Tensor, repeat: int) -> tuple[float, float, int]:
-    """Median wall and CPU (all threads) times of forward + backward of .sum(); the
-    parameter count."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    inputs = x.detach().clone().requires_grad_(not params)
-
-    def step() -> None:
-        module.zero_grad(set_to_none=True)
-        inputs.grad = None
-        module(inputs).sum().backward()
-
-    wall = median_time(step, repeat)
-    cpu = median_time(step, repeat, warmup=0, clock=time.process_time)
-    return wall, cpu, sum(p.numel() for p in params)
+SAMPLE_RATE = _peers.SAMPLE_RATE
+REFERENCE = _peers.label(_peers.MEL_REFERENCE)
 
 
 def calibrate(repeat: int) -> None:
@@ -226,12 +90,14 @@ def main() -> None:
         return
     x = 0.1 * torch.randn(8, SAMPLE_RATE)
     rows: list[tuple[str, float, float, int]] = []
-    mel_name = "mel" if "mel" in registry.names() else "torch.stft + mel matmul (reference)"
+    mel_name = REFERENCE
     candidates: dict[str, Callable[[], torch.nn.Module]] = {}
-    candidates["torch.stft + mel matmul (reference)"] = MelReference
+    candidates[REFERENCE] = _peers.MelReference
     for name in registry.names():
         candidates[name] = lambda name=name: registry.create(name)
-    candidates.update(_peers())
+    for name in _peers.PEERS:
+        if name != _peers.MEL_REFERENCE and _peers.installed(name):
+            candidates[_peers.label(name)] = lambda name=name: _peers.make(name)
     for name, factory in candidates.items():
         seconds, cpu, n_params = time_module(factory(), x, args.repeat)
         rows.append((name, seconds, cpu, n_params))
