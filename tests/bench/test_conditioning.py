@@ -120,7 +120,7 @@ def test_energy_deviation_closed_form():
     """A cosine at DFT bin k sees LP[k]: the deviation is |LP[k] / mean LP - 1|."""
     n = 64
     w = torch.tensor([[1.0, 0.5, 0.0], [0.0, 1.0, -0.25]])
-    lp = np.square(np.abs(np.fft.fft(w.numpy(), n))).sum(0)
+    lp = np.square(np.abs(np.fft.fft(w.double().numpy(), n))).sum(0)
     t = torch.arange(n, dtype=torch.float64)
     x = torch.stack([torch.cos(2 * torch.pi * 5 * t / n), torch.cos(2 * torch.pi * 20 * t / n)])
     expected = np.mean([abs(lp[5] / lp.mean() - 1), abs(lp[20] / lp.mean() - 1)])
