@@ -176,7 +176,8 @@ def _teacher(name: str, mode: str):
 def plan(mode: str) -> list[tuple[dict, list[int]]]:
     """(params, seeds) of a mode.
 
-    tiny: 4 teachers x (conv-gaussian, multires), 6 steps (a few seconds);
+    tiny: 4 teachers x conv-gaussian and the multires student on the CQT teacher, 6
+    steps (a few seconds);
     quick: 4 teachers x 9 students (the 7 of the table and 2 ill-conditioned), 100 steps,
     1 seed (about 60-80 s on one core);
     full: the same 36 pairs x 5 seeds, 3000 steps of batch 32 (about 30 s per 100 steps for
@@ -187,12 +188,11 @@ def plan(mode: str) -> list[tuple[dict, list[int]]]:
         raise ParameterError(f"mode={mode!r} must be one of {tuple(SETTINGS)}")
     cfg = dict(SETTINGS[mode])
     seeds = list(range(cfg.pop("seeds")))
-    students = ("conv-gaussian", "multires") if mode == "tiny" else (*STUDENTS, *ILL_CONDITIONED)
-    return [
-        ({"teacher": t, "student": s, "mode": mode, **cfg}, seeds)
-        for t in TEACHERS
-        for s in students
-    ]
+    if mode == "tiny":
+        pairs = [(t, "conv-gaussian") for t in TEACHERS] + [("cqt", "multires")]
+    else:
+        pairs = [(t, s) for t in TEACHERS for s in (*STUDENTS, *ILL_CONDITIONED)]
+    return [({"teacher": t, "student": s, "mode": mode, **cfg}, seeds) for t, s in pairs]
 
 
 def _order(names):

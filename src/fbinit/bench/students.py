@@ -124,14 +124,16 @@ def _complex_conv(weights: torch.Tensor, teacher: Teacher, init: str) -> ConvFro
 def octave_counts(centres: np.ndarray, n_octaves: int, sample_rate: float) -> list[int]:
     r"""Filters per octave (j = 0 highest) of a multiresolution student matching a teacher.
 
-    Octave j covers :math:`[\mathrm{sr}/2^{j+2}, \mathrm{sr}/2^{j+1})`; the teacher's
+    Octave j covers :math:`(\mathrm{sr}/2^{j+2}, \mathrm{sr}/2^{j+1}]` (octave indices
+    rounded to 0.01, so that measured centres on a boundary are not split); the teacher's
     lowest filter goes to the low-pass channel, the others to the octave holding their
     centre (below the lowest octave: the lowest octave). Each octave keeps at least one
     filter, taken from the fullest one. The counts sum to ``len(centres) - 1``.
     """
     if len(centres) < n_octaves + 1:
         raise ParameterError(f"n_filters={len(centres)} must be >= n_octaves + 1 = {n_octaves + 1}")
-    j = np.floor(np.log2(sample_rate / 2 / np.asarray(centres[1:], dtype=float))).astype(int)
+    ratio = np.log2(sample_rate / 2 / np.asarray(centres[1:], dtype=float))
+    j = np.floor(np.round(ratio, 2)).astype(int)
     counts = np.bincount(np.clip(j, 0, n_octaves - 1), minlength=n_octaves)
     while (counts == 0).any():
         counts[np.argmax(counts)] -= 1
