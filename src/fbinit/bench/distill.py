@@ -7,7 +7,7 @@ paper, default) or over time per filter, dropping filter 0 (the authors' code):
 ``loss_axis``. The test loss is on held-out data of the same generator (another seed
 stream; for speech, other recordings). One record per teacher x student x seed.
 
-Scale (all on one CPU core): *quick* trains 100 steps of batch 16 on 64 segments of 4096
+Scale (all on one CPU core): *quick* trains 150 steps of batch 16 on 64 segments of 4096
 samples, 1 seed, 4 teachers x 9 students; *full* trains 3000 steps of batch 32 on 512
 segments (16384 samples for the CQT task), 5 seeds; the reference trained 12 500 steps
 of batch 64 (100 epochs x 125 batches). Conditioning is the LP-sum kappa at stride 1
@@ -51,7 +51,7 @@ PUBLISHED_NAMES = {"conv-gaussian": "Conv1D", "gabor": "Gabor", "multires": "MuR
 SETTINGS = {
     "tiny": {"steps": 6, "batch_size": 4, "n_train": 8, "n_test": 4, "log_every": 3, "seeds": 1},
     "quick": {
-        "steps": 100,
+        "steps": 150,
         "batch_size": 16,
         "n_train": 64,
         "n_test": 32,
@@ -68,7 +68,7 @@ SETTINGS = {
     },
 }
 #: loss threshold of ``steps_to_threshold`` (cosine distance)
-THRESHOLD = 0.1
+THRESHOLD = 0.2
 #: Adam learning rate (the reference's)
 LR = 1e-3
 #: weight of the kappa penalty (the authors' notebooks)
@@ -104,7 +104,7 @@ def run_distill(
     teacher: str = "cqt",
     student: str = "conv-gaussian",
     mode: str = "quick",
-    steps: int = 100,
+    steps: int = 150,
     batch_size: int = 16,
     lr: float = LR,
     loss_axis: str = "frequency",
@@ -178,11 +178,10 @@ def plan(mode: str) -> list[tuple[dict, list[int]]]:
 
     tiny: 4 teachers x conv-gaussian and the multires student on the CQT teacher, 6
     steps (a few seconds);
-    quick: 4 teachers x 9 students (the 7 of the table and 2 ill-conditioned), 100 steps,
-    1 seed (about 60-80 s on one core);
-    full: the same 36 pairs x 5 seeds, 3000 steps of batch 32 (about 30 s per 100 steps for
-    a conv student at 16384 samples: expect 10-15 h on one core, about an hour on 16
-    workers).
+    quick: 4 teachers x 9 students (the 7 of the table and 2 ill-conditioned), 150 steps,
+    1 seed (about 55 s of CPU on one core);
+    full: the same 36 pairs and the 12 published pairs with the authors' time-axis loss,
+    5 seeds, 3000 steps of batch 32 on 512 segments (wall time: see the module notes).
     """
     if mode not in SETTINGS:
         raise ParameterError(f"mode={mode!r} must be one of {tuple(SETTINGS)}")
@@ -192,12 +191,29 @@ def plan(mode: str) -> list[tuple[dict, list[int]]]:
         pairs = [(t, "conv-gaussian") for t in TEACHERS] + [("cqt", "multires")]
     else:
         pairs = [(t, s) for t in TEACHERS for s in (*STUDENTS, *ILL_CONDITIONED)]
-    return [({"teacher": t, "student": s, "mode": mode, **cfg}, seeds) for t, s in pairs]
+    out = [({"teacher": t, "student": s, "mode": mode, **cfg}, seeds) for t, s in pairs]
+    if mode == "full":  # the authors' code's loss (time axis) for the published students
+        out += [
+            ({"teacher": t, "student": s, "mode": mode, "loss_axis": "time", **cfg}, seeds)
+            for t in TEACHERS
+            for s in PUBLISHED_NAMES
+        ]
+    return out
+
+
+def _label(record: dict) -> str:
+    """The row label: the student, marked when the loss is normalised over time."""
+    return record["frontend"] + (" (time axis)" if record.get("loss_axis") == "time" else "")
 
 
 def _order(names):
     known = (*STUDENTS, *ILL_CONDITIONED, *CHECK)
-    return sorted(names, key=lambda n: known.index(n) if n in known else len(known))
+
+    def key(label):
+        base = label.split(" ")[0]
+        return (known.index(base) if base in known else len(known), label)
+
+    return sorted(names, key=key)
 
 
 def _median(values):
@@ -218,7 +234,7 @@ def section(records: list[dict]) -> Section:
         return sec
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in records:
-        groups.setdefault((r["teacher"], r["frontend"]), []).append(r)
+        groups.setdefault((r["teacher"], _label(r)), []).append(r)
     teachers = [t for t in TEACHERS if any(k[0] == t for k in groups)]
     rows = []
     for t in teachers:
@@ -258,7 +274,8 @@ def section(records: list[dict]) -> Section:
             ],
             rows=rows,
             caption=(
-                f"Test cosine distance (axis: {r0['loss_axis']}; mean ± sd over seeds) after "
+                "Test cosine distance (normalised over frequency, as the paper, unless marked "
+                f"'time axis'; mean ± sd over seeds) after "
                 f"{r0['steps']} Adam steps of batch {r0['batch_size']} ({r0['mode']} mode), "
                 "beside MuReNN's Table 1 (100 epochs, real datasets). kappa: LP-sum condition "
                 "number at stride 1 (median over seeds); filter change: relative L2 distance "
@@ -277,11 +294,11 @@ def _figure(records, teachers, groups) -> Figure:
     for i, t in enumerate(teachers):
         for s in _order({k[1] for k in groups if k[0] == t}):
             r = groups[(t, s)][0]
-            steps = r["curve"]["step"]
-            loss = [np.nan if v is None else v for v in r["curve"]["loss"]]
-            kappa = [np.nan if v is None else v for v in r["curve"]["kappa"]]
-            axes[0, i].plot(steps, loss, label=s)
-            axes[1, i].plot(steps, kappa, label=s)
+            curve = r["curve"]
+            for row, key in ((0, "loss"), (1, "kappa")):
+                pts = [(a, v) for a, v in zip(curve["step"], curve[key], strict=True) if v]
+                if pts:
+                    axes[row, i].plot(*zip(*pts, strict=True), marker=".", ms=3, label=s)
         axes[0, i].set_title(t)
         axes[0, i].set_yscale("log")
         axes[1, i].set_yscale("log")
@@ -294,7 +311,7 @@ def _figure(records, teachers, groups) -> Figure:
 
 def _findings(teachers, groups, r0) -> list[str]:
     out = []
-    holds, fails = [], []
+    holds, fails, first_fails, second_fails = [], [], [], []
     for t in teachers:
         mean = {
             s: float(np.mean([r["loss_final"] for r in groups[(t, s)] if r["loss_final"]]))
@@ -312,15 +329,42 @@ def _findings(teachers, groups, r0) -> list[str]:
             f"Conv1D << Gabor (by 1.5x) {'holds' if second else 'fails'}."
         )
         (holds if first and second else fails).append(t)
+        if not first:
+            first_fails.append(t)
+        if not second:
+            second_fails.append(t)
         out.append(text)
     if holds or fails:
         out.append(
             f"The published ordering MuReNN <= Conv1D << Gabor holds for "
             f"{', '.join(holds) or 'no teacher'}; it fails for {', '.join(fails) or 'none'}"
-            f" after {r0['steps']} steps ({r0['mode']} mode). Free convolutions have about "
-            "1000x the parameters of the Gabor and sinc students and need many steps to "
-            "converge, so short runs favour the parametric students; the Gabor student's "
-            "bandwidths follow a mel law that misfits constant-Q and third-octave teachers."
+            f" after {r0['steps']} steps ({r0['mode']} mode; the paper trained 12 500 steps "
+            "of batch 64)."
+        )
+    if first_fails:
+        out.append(
+            f"MuReNN <= Conv1D fails for {', '.join(first_fails)}: the multires student "
+            f"(32-tap kernels per octave, a few thousand parameters) learns more slowly per "
+            "step than the free convolution (about 1e5 parameters, each moved by about lr per "
+            "Adam step); whether it catches up is a question for the full mode."
+        )
+    if second_fails:
+        out.append(
+            f"Conv1D << Gabor fails for {', '.join(second_fails)}, where the free convolution "
+            "is still far from converged (compare its loss with the published one)."
+        )
+    changes = [
+        r["loss_final"] / r["loss_init"] - 1
+        for t in teachers
+        for r in groups.get((t, "gabor"), [])
+        if r["loss_final"] is not None and r["loss_init"]
+    ]
+    if changes:
+        out.append(
+            f"The Gabor student's test loss changes by {100 * max(changes):+.0f}% to "
+            f"{100 * min(changes):+.0f}% from its initial value across teachers: its mel-law "
+            "bandwidths misfit ERB, constant-Q and third-octave teachers, and two parameters "
+            "per filter (under one learning rate for all students) reshape them slowly."
         )
     for t in teachers:
         pen, plain = groups.get((t, "conv-kappa")), groups.get((t, "conv-gaussian"))
@@ -333,4 +377,71 @@ def _findings(teachers, groups, r0) -> list[str]:
                 f"{t}: the kappa penalty ends at kappa {_fmt(kp)} vs {_fmt(kg)} without it, "
                 f"at test loss {100 * lp:.2f} vs {100 * lg:.2f} ×1e-2."
             )
+    out.extend(_init_findings(teachers, groups))
+    return out
+
+
+def _stat(groups, teachers, student, key, how=np.median):
+    """Per-teacher mean of ``key`` for ``student``, then ``how`` over teachers."""
+    values = []
+    for t in teachers:
+        rs = [r[key] for r in groups.get((t, student), []) if r.get(key) is not None]
+        if rs:
+            values.append(float(np.mean(rs)))
+    return float(how(values)) if values else None
+
+
+def _init_findings(teachers, groups) -> list[str]:
+    out = []
+    kg = _stat(groups, teachers, "conv-gaussian", "kappa_final")
+    kk = _stat(groups, teachers, "conv-kaiming", "kappa_final")
+    lg = _stat(groups, teachers, "conv-gaussian", "loss_final")
+    lk = _stat(groups, teachers, "conv-kaiming", "loss_final")
+    lt = _stat(groups, teachers, "conv-tight", "loss_final")
+    if None not in (kg, kk, lg, lk):
+        out.append(
+            f"Initialisation scale matters under Adam: the energy-preserving Gaussian init "
+            f"(taps of sd 1/sqrt(2JT)) ends at median kappa {_fmt(kg)} and test loss "
+            f"{100 * lg:.2f} ×1e-2, Kaiming's larger taps (sd 1/sqrt(3T)) at kappa "
+            f"{_fmt(kk)} and {100 * lk:.2f} ×1e-2 (medians over teachers): Adam moves every "
+            "tap by about lr per step whatever its size, so small taps are reshaped (and the "
+            "bank de-conditioned) faster."
+        )
+    if lt is not None and lg is not None:
+        out.append(
+            f"A tight initialisation (kappa 1.01 at init) ends at median test loss "
+            f"{100 * lt:.2f} vs {100 * lg:.2f} ×1e-2 from the Gaussian draw it was made from: "
+            + (
+                "no measurable benefit at this training length."
+                if abs(lt - lg) < 0.05 * lg
+                else ("better." if lt < lg else "worse.")
+            )
+        )
+    moves = {
+        s: _stat(groups, teachers, s, "l2_change")
+        for s in ("conv-gaussian", "gabor", "sinc", "multires")
+    }
+    if all(v is not None for v in moves.values()):
+        out.append(
+            "Median relative L2 change of the filters from their initialisation: "
+            + ", ".join(f"{s} {v:.3g}" for s, v in moves.items())
+            + ". The sinc cutoffs, parameters in Hz under a learning rate of 1e-3, barely "
+            "move (the 'frontends that do not learn' pitfall); its real filters also give "
+            "an oscillating squared output at stride 256, which no cutoff can fix."
+        )
+    ill = {s: _stat(groups, teachers, s, "loss_final") for s in ILL_CONDITIONED}
+    kill = {s: _stat(groups, teachers, s, "kappa_init") for s in ILL_CONDITIONED}
+    if lg is not None and all(v is not None for v in ill.values()):
+        out.append(
+            "Deliberately ill-conditioned starts ("
+            + ", ".join(f"{s}: kappa {_fmt(kill[s])} at init" for s in ILL_CONDITIONED)
+            + ") end at median test loss "
+            + ", ".join(f"{100 * v:.2f}" for v in ill.values())
+            + f" ×1e-2 vs {100 * lg:.2f} for the Gaussian start: "
+            + (
+                "a bad kappa at initialisation costs the free convolution little here."
+                if max(ill.values()) < 1.1 * lg
+                else "a bad kappa at initialisation costs the free convolution."
+            )
+        )
     return out
