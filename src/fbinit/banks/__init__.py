@@ -5,6 +5,7 @@ from fbinit.banks.gammatone import erb_frequencies, gammatone
 from fbinit.banks.mel import mel
 from fbinit.banks.random import gaussian
 from fbinit.banks.sinc import sinc, sinc_impulse_responses
+from fbinit.banks.third_octave import third_octave, third_octave_frequencies
 from fbinit.banks.wavelet import wavelet
 
 __all__ = [
@@ -17,5 +18,7 @@ __all__ = [
     "mel_gabor_parameters",
     "sinc",
     "sinc_impulse_responses",
+    "third_octave",
+    "third_octave_frequencies",
     "wavelet",
 ]
