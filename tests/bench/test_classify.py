@@ -110,7 +110,7 @@ def test_digits_are_distinct_per_class_and_splits_share_no_speaker():
     assert [len(sets[k]) for k in ("test", "val", "train")] == [4, 3, 13]
     assert not (sets["test"] & sets["train"]) and not (sets["val"] & sets["train"])
     x, y, combo = data.digits_data(30, split["test"], np.random.default_rng(0))
-    assert x.shape == (30, 4800) and np.bincount(y).tolist() == [3] * 10
+    assert x.shape == (30, 6000) and np.bincount(y).tolist() == [3] * 10
     assert set(combo) <= set(range(4))
 
 

@@ -420,6 +420,7 @@ def run_classify(
         "best_epoch": best[1],
         "epochs": p["epochs"],
         "n_train": p["n_train"],
+        "n_test": p["n_test"],
         "kappa_init": before["kappa"],
         "kappa_final": after["kappa"],
         "kappa_band_init": before["kappa_band"],
@@ -665,13 +666,23 @@ def _findings(groups: Mapping[tuple[str, str], list[dict[str, Any]]]) -> list[st
         )
         out.append(f"{task}: test accuracy (chance {chance:.0f}%): {ranked}; best {best}.")
         if "mel" in here:
-            better = [n for n, a in here.items() if a > here["mel"] and n != "mel"]
-            verdict = (
-                f"mel ({100 * here['mel']:.1f}%) is beaten by {', '.join(better)}"
-                if better
-                else f"mel ({100 * here['mel']:.1f}%) is not beaten by any frontend"
+            m = here["mel"]
+            better, worse = [], []
+            for name, a in here.items():
+                rs = groups[(task, name)]
+                n = sum(r.get("n_test", 0) for r in rs) or 1
+                n_mel = sum(r.get("n_test", 0) for r in groups[(task, "mel")]) or 1
+                se = math.sqrt(a * (1 - a) / n + m * (1 - m) / n_mel)
+                if a - m > 2 * se:
+                    better.append(name)
+                elif m - a > 2 * se:
+                    worse.append(name)
+            out.append(
+                f"{task}: mel ({100 * m:.1f}%) is beaten by "
+                f"{', '.join(better) or 'no frontend'} and beats {', '.join(worse) or 'none'} "
+                "(differences over twice their binomial standard error on the pooled test "
+                "examples; the rest are ties)."
             )
-            out.append(f"{task}: {verdict}.")
     moved = []
     for (task, name), rs in groups.items():
         if task != "tones" or name not in LEARNABLE:
