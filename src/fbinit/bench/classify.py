@@ -464,10 +464,12 @@ def plan(mode: str) -> list[tuple[dict[str, Any], list[int]]]:
     - ``quick``: 500 training examples, 12 epochs, seed 0 (about 60 s on one core);
     - ``full``: 3000 training examples, 30 epochs, 5 seeds; digits over 5 voices x 4
       pitches x 4 speeds with 12 test and 8 validation combinations held out. Measured
-      here (2 epochs, extrapolated): about 15 min per seed on one core (digits: conv 60 s
-      each, gabor 95 s, sinc 50 s, multires 170 s, fixed banks 10-20 s; tones about 2/3
-      of that), so about 75 min for the 5 seeds on one core, 38 min on 2 workers, and
-      about 75/N min on N Dask workers down to the longest run (multires, about 3 min).
+      here for seed 0 on one core: tones 30 s per free convolution, 31 s sinc, 50 s
+      gabor, 91 s multires, 10-13 s per fixed bank; digits 45-54 s per free
+      convolution, 12 s mel (gabor, sinc, multires and the other fixed banks about 1.5x
+      their tones times). About 13 min per seed, 65 min for the 5 seeds on one core,
+      33 min on 2 workers, about 65/N min on N Dask workers down to the longest run
+      (multires on digits, about 2.5 min).
     """
     mode = check_choice("mode", mode, ("tiny", "quick", "full"))
     seeds = [0, 1, 2, 3, 4] if mode == "full" else [0]
