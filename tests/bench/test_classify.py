@@ -63,10 +63,10 @@ def test_backend_parameter_count_matches_the_docstring():
 
 
 def test_mel_beats_chance_by_a_wide_margin_on_digits():
-    # 200 training examples, 6 epochs: mel reaches about 0.9 on unseen speakers; we ask
-    # for 0.5, five times chance (0.1)
+    # 300 training examples, 8 epochs: mel reached 0.75-0.83 on unseen speakers (seeds
+    # 0-2); we ask for 0.5, five times chance (0.1)
     r = classify.run_classify(
-        task="digits", frontend="mel", epochs=6, n_train=200, n_val=50, n_test=100, seed=0
+        task="digits", frontend="mel", epochs=8, n_train=300, n_val=50, n_test=100, seed=0
     )
     assert r["accuracy"] >= 5 * r["chance"]
 
@@ -107,7 +107,8 @@ def test_digits_are_distinct_per_class_and_splits_share_no_speaker():
             assert len(a) != len(b) or not np.allclose(a, b, atol=1e-3), (i, j)
     split = data.split_combos((40, 60), (150, 190), 3, 4, seed=7)
     sets = {k: set(v) for k, v in split.items()}
-    assert [len(sets[k]) for k in ("test", "val", "train")] == [4, 3, 13]
+    n_combos = len(data.DIGIT_VOICES) * 2 * 2
+    assert [len(sets[k]) for k in ("test", "val", "train")] == [4, 3, n_combos - 7]
     assert not (sets["test"] & sets["train"]) and not (sets["val"] & sets["train"])
     x, y, combo = data.digits_data(30, split["test"], np.random.default_rng(0))
     assert x.shape == (30, 6000) and np.bincount(y).tolist() == [3] * 10
@@ -132,7 +133,7 @@ def test_bad_parameters_name_the_parameter():
     with pytest.raises(ParameterError, match="frontend="):
         classify.run_classify(task="tones", frontend="leaf", seed=0)
     with pytest.raises(ParameterError, match="val_combos"):
-        classify.run_classify(task="digits", frontend="mel", val_combos=10, test_combos=10, seed=0)
+        classify.run_classify(task="digits", frontend="mel", val_combos=12, test_combos=12, seed=0)
     with pytest.raises(ParameterError, match="pitches"):
         classify.run_classify(task="digits", frontend="mel", pitches=[50, 120], seed=0)
     with pytest.raises(ParameterError, match="mode="):

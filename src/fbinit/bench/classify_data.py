@@ -69,8 +69,8 @@ TONE_DURATION_S = (0.2, 0.35)
 TONE_BAND = (3050.0, 4000.0)
 #: the words of the digits task, class k is DIGITS[k]
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-#: speech.VOICES without "en-gb+m3", which this espeak-ng renders exactly as "en-gb"
-DIGIT_VOICES = tuple(v for v in speech.VOICES if v != "en-gb+m3")
+#: the speakers' voices (distinct renderings, see :data:`fbinit.bench.speech.VOICES`)
+DIGIT_VOICES = speech.VOICES
 
 
 def pink_noise(rng: np.random.Generator, n_signals: int, n_samples: int) -> np.ndarray:

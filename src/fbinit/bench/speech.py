@@ -23,8 +23,9 @@ __all__ = ["ESPEAK_RATE", "VOICES", "available", "render"]
 #: espeak-ng's output sample rate (Hz)
 ESPEAK_RATE = 22050
 
-#: a few of espeak-ng's English voices (language variants; +f3 etc. are voice variants)
-VOICES = ("en-us", "en-gb", "en-us+f3", "en-gb+m3", "en-us+f4", "en-gb-scotland")
+#: six of espeak-ng's English voices that render differently (language variants; +f3 etc.
+#: are voice variants, which espeak-ng 1.51 ignores for en-gb: "en-gb+m3" sounds as "en-gb")
+VOICES = ("en-us", "en-gb", "en-us+f3", "en-us+m3", "en-us+f4", "en-gb-scotland")
 
 
 def available() -> bool:
