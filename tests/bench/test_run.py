@@ -69,6 +69,20 @@ def test_second_run_repeats_nothing(tiny_bench):
     assert again.done == 0 and again.skipped == again.total
 
 
+def test_report_only_writes_the_page_from_stored_records(tiny_bench, tmp_path):
+    out, _ = tiny_bench
+    page = tmp_path / "again"
+    summary = run_bench(page, mode="tiny", store=default_store(out), report_only=True)
+    assert summary.done == summary.failed == 0 and summary.page == page / "bench.html"
+    assert json.loads((page / "records.json").read_text()) == json.loads(
+        (out / "records.json").read_text()
+    )
+    manifest = json.loads((page / "manifest.json").read_text())
+    assert manifest["settings"]["missing"] == 0
+    empty = run_bench(tmp_path / "none", mode="tiny", store=tmp_path / "s.sqlite", report_only=True)
+    assert empty.page is None and not (tmp_path / "none").exists()
+
+
 def test_page_renders_in_chromium(tiny_bench, chromium_factory):
     out, _ = tiny_bench
     browser = chromium_factory("--window-size=1200,900")

@@ -113,6 +113,7 @@ def run_bench(
     executor: Any = None,
     retry_failed: bool = False,
     progress: Callable[[str, SweepProgress], Any] | None = None,
+    report_only: bool = False,
 ) -> BenchSummary:
     """Run the benchmark's tasks not stored yet, then write the benchmark page.
 
@@ -133,6 +134,9 @@ def run_bench(
     retry_failed : bool
         Run the tasks stored as failed again.
     progress : callable(phase, SweepProgress), optional
+    report_only : bool
+        Run nothing: write the page from the records stored so far (a long run in
+        progress, or one stopped on purpose); the page says how many are missing.
 
     Returns
     -------
@@ -163,7 +167,7 @@ def run_bench(
     failures: list = []
     with ResultsStore(store_path) as results:
         for phase, phase_tasks, phase_executor in phases:
-            if not phase_tasks:
+            if not phase_tasks or report_only:
                 continue
             summary = run_sweep(
                 phase_tasks,
@@ -189,6 +193,7 @@ def run_bench(
         "tasks": list(planned),
         "store": str(store_path),
         "records": {n: len(r) for n, r in records.items()},
+        "missing": len(keys) - len(rows) - len(stored_failed),
         "failed": len(stored_failed),
         "executor": getattr(executor, "description", type(executor).__name__),
     }

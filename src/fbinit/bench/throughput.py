@@ -37,12 +37,14 @@ before it, such as the parameters and the input, not counted).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
 import statistics
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -223,6 +225,20 @@ def matmul_gflops(size: int = 1024, repeats: int = 5) -> float:
     return 2.0 * size**3 / seconds / 1e9
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence the C++ side's standard error (the profiler's start/stop trace lines)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def peak_memory_mb(step: Callable[[], object]) -> float | None:
     """Peak net CPU memory allocated during one call of ``step`` (MiB), from the torch
     profiler's allocation events; None where the profiler gives none."""
@@ -230,7 +246,10 @@ def peak_memory_mb(step: Callable[[], object]) -> float | None:
         from torch._C._profiler import _EventType
         from torch.profiler import ProfilerActivity, profile
 
-        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        with (
+            _quiet_stderr(),
+            profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof,
+        ):
             step()
         events = []
         stack = list(prof.profiler.kineto_results.experimental_event_tree())

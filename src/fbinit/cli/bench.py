@@ -32,11 +32,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
     store = args.store if args.store is not None else default_store(args.out)
     n = sum(len(ts) for ts in planned.values())
     counts = ", ".join(f"{name} {len(ts)}" for name, ts in planned.items())
-    say(
-        console,
-        f"bench ({mode}): {n} records ({counts}); store {store}; training tasks on "
-        f"{executor.description}, throughput timed alone",
+    where = (
+        "running nothing (--report-only)"
+        if args.report_only
+        else f"training tasks on {executor.description}, throughput timed alone"
     )
+    say(console, f"bench ({mode}): {n} records ({counts}); store {store}; {where}")
     displays: dict[str, ProgressDisplay] = {}
 
     def progress(phase, state):
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             executor=executor,
             retry_failed=args.retry_failed,
             progress=progress,
+            report_only=args.report_only,
         )
     finally:
         for d in displays.values():
@@ -66,7 +68,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     )
     for res in summary.failures[:10]:
         say(console, f"  {res.task.label}: {res.error_type}: {res.error_message}")
-    if summary.page is not None:
+    if summary.page is None:
+        say(console, "no records stored yet: no page written")
+    else:
         say(console, f"wrote {summary.page} (and {Path(summary.page).with_suffix('.md').name})")
     if summary.failures:
         say(console, f"see `fbinit results {store} --status failed`; --retry-failed reruns them")
@@ -97,6 +101,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     bench.add_argument(
         "--store", type=Path, default=None, help="results store (default: OUT.sqlite)"
+    )
+    bench.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: write the page from the records stored so far",
     )
     add_executor_arguments(bench)
     bench.set_defaults(func=run)
