@@ -32,6 +32,7 @@ demo: $(STAMP) speech
 	$(BIN)/fbinit analyze --n-filters 40 --kernel-size 1024 --draws 200 --seed 0
 	$(BIN)/fbinit report --out build/report --n-filters 40 --kernel-size 1024 --draws 200 --seed 0
 	$(BIN)/fbinit frontends --json build/frontends.json
+	$(BIN)/fbinit bench --quick --out build/bench
 
 test: $(STAMP) browser speech
 	$(BIN)/ruff check src tests analysis benchmarks
