@@ -79,3 +79,11 @@ def test_section_says_what_the_data_show():
     text = " ".join(s.findings)
     assert "positively rank-correlated" in text and "no estimate" in text
     assert len(s.tables[0].rows) == 2 * 2 * 2 and len(s.figures) == 2
+
+
+def test_free_conv_students_also_form_their_own_group():
+    records = _records(12)
+    for i, r in enumerate(records):
+        r["frontend"] = "conv-gaussian" if i % 2 else "gabor"
+    groups = {c.group: c.n for c in correlations(records, n_boot=50)}
+    assert groups == {"distill: cqt": 12, "distill: cqt, Conv1d inits": 6}

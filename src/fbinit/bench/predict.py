@@ -164,22 +164,38 @@ def rank_correlation(
     return estimate, (tuple(map(float, rho_ci)), tuple(map(float, tau_ci)))
 
 
-def _group(record: dict[str, Any]) -> str:
+def _groups(record: dict[str, Any]) -> list[str]:
+    """The groups a training record belongs to: its teacher or target, and for the free
+    Conv1d students of distillation also the group of those alone (one architecture, its
+    initialisations differing only: kappa is not confounded with the family there)."""
     if record.get("task") == "distill":
-        return f"distill: {record.get('teacher')}"
-    return f"{record.get('task')}: {record.get('target')}"
+        teacher = record.get("teacher")
+        groups = [f"distill: {teacher}"]
+        if str(record.get("frontend", "")).startswith("conv-"):
+            groups.append(f"distill: {teacher}, Conv1d inits")
+        return groups
+    return [f"{record.get('task')}: {record.get('target')}"]
+
+
+def _grouped(records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        if r.get("task") in ("distill", "conditioning"):
+            for group in _groups(r):
+                groups.setdefault(group, []).append(r)
+    return dict(sorted(groups.items()))
 
 
 def correlations(
     records: Sequence[dict[str, Any]], *, n_boot: int = 2000, level: float = 0.95, seed: int = 0
 ) -> list[Correlation]:
-    """Every group x predictor x outcome correlation over the training records."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for r in records:
-        if r.get("task") in ("distill", "conditioning"):
-            groups.setdefault(_group(r), []).append(r)
+    """Every group x predictor x outcome correlation over the training records.
+
+    Groups: each distillation teacher (every student), the same restricted to the free
+    Conv1d students (their initialisations only), and each conditioning target.
+    """
     out = []
-    for group, rows in sorted(groups.items()):
+    for group, rows in _grouped(records).items():
         for predictor in PREDICTORS:
             for outcome in OUTCOMES:
                 pairs = [(_value(r, predictor), _value(r, outcome)) for r in rows]
@@ -213,16 +229,13 @@ def _fmt(value: float | None, ci: tuple[float, float] | None) -> str:
 
 
 def _scatter(records: Sequence[dict[str, Any]], predictor: str) -> Figure:
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for r in records:
-        if r.get("task") in ("distill", "conditioning"):
-            groups.setdefault(_group(r), []).append(r)
+    groups = _grouped(records)
     n = max(len(groups), 1)
     cols = min(n, 4)
     rows = math.ceil(n / cols)
     fig = Figure(figsize=(3.4 * cols, 2.9 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    for ax, (group, recs) in zip(axes, sorted(groups.items()), strict=False):
+    for ax, (group, recs) in zip(axes, groups.items(), strict=False):
         labels = sorted({str(r.get("frontend")) for r in recs})
         for i, label in enumerate(labels):
             pts = [

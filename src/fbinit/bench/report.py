@@ -46,6 +46,11 @@ def build_sections(records: Mapping[str, Sequence[dict[str, Any]]]) -> list[Sect
     return sections
 
 
+def _image_key(section: Section, name: str) -> str:
+    """The figure's file stem: its name, prefixed by the section's key unless it is already."""
+    return name if name.startswith(section.key) else f"{section.key}_{name}"
+
+
 def _overview(settings: Mapping[str, Any]) -> list[list[str]]:
     return [[str(k), json.dumps(v) if not isinstance(v, str) else v] for k, v in settings.items()]
 
@@ -74,7 +79,7 @@ def _render_html(sections: list[Section], images: dict[str, bytes], settings) ->
                 parts.append(f"<p>{esc(table.caption)}</p>")
             parts.append(_html_table(table.header, table.rows))
         for name, _ in s.figures:
-            b64 = base64.b64encode(images[f"{s.key}_{name}"]).decode("ascii")
+            b64 = base64.b64encode(images[_image_key(s, name)]).decode("ascii")
             parts.append(f'<img src="data:image/png;base64,{b64}" alt="{esc(name)}">')
     parts.append("<h2>Settings</h2>")
     parts.append(_html_table(["setting", "value"], _overview(settings)))
@@ -94,7 +99,7 @@ def _render_markdown(sections: list[Section], files: dict[str, str], settings) -
                 parts += [esc(table.caption), ""]
             parts += [_md_table(table.header, table.rows), ""]
         for name, _ in s.figures:
-            parts += [f"![{esc(name)}]({files[f'{s.key}_{name}']})", ""]
+            parts += [f"![{esc(name)}]({files[_image_key(s, name)]})", ""]
     parts += ["## Settings", "", _md_table(["setting", "value"], _overview(settings))]
     return "\n".join(parts) + "\n"
 
@@ -114,7 +119,7 @@ def write_bench_report(
     """
     settings = dict(settings or {})
     sections = build_sections(records)
-    images = {f"{s.key}_{name}": _png(fig) for s in sections for name, fig in s.figures}
+    images = {_image_key(s, name): _png(fig) for s in sections for name, fig in s.figures}
     files = {key: f"{_IMG_DIR}/{key}.png" for key in images}
     with output_set(out_dir, kind=BENCH_KIND, settings=settings) as folder:
         (folder / _IMG_DIR).mkdir()
