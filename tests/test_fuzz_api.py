@@ -413,6 +413,23 @@ BANKS = {
         {},
     ),
     "erb_frequencies": (fbinit.banks.erb_frequencies, [SIZE, HZ, HZ], {}),
+    "third_octave": (
+        fbinit.banks.third_octave,
+        [SIZE],
+        {
+            "sample_rate": RATE,
+            "fmin": HZ,
+            "fmax": st.one_of(HZ, st.none()),
+            "order": SMALL,
+            "analytic": BOOL,
+            "stride": SMALL,
+        },
+    ),
+    "third_octave_frequencies": (
+        fbinit.banks.third_octave_frequencies,
+        [HZ, HZ],
+        {"sample_rate": st.one_of(RATE, st.none())},
+    ),
     "mel_gabor_parameters": (
         fbinit.banks.mel_gabor_parameters,
         [SMALL],

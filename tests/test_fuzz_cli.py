@@ -109,6 +109,15 @@ OPTIONS = {
         "--csv": TARGET.map(lambda t: t + ".csv" if t.endswith("out") else t),
         "--limit": INT,
     },
+    # bench does minutes of work when valid: only output targets that cannot be written
+    "bench": {
+        "--out": st.sampled_from(["", "{file}", "{file}/under", "/sys/fbinit"]),
+        "--mode": st.sampled_from(["tiny", "quick", "full", "fast"]),
+        "--tasks": st.sampled_from(["distill", "nope", "", ",", "classify,throughput"]),
+        "--store": TARGET.map(lambda t: t + ".sqlite" if t.endswith("out") else t),
+        "--workers": st.sampled_from(["1", "0", "-2", "x"]),
+        "--report-only": st.just(None),
+    },
 }
 POSITIONAL = {
     "analyze": st.lists(
