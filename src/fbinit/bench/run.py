@@ -7,9 +7,9 @@ it finishes (so a benchmark killed at any point resumes where it stopped, and ru
 Dask cluster with a :class:`fbinit.sweep.DaskExecutor`), and writes the benchmark page
 from every stored record of the plan (:func:`fbinit.bench.report.write_bench_report`).
 
-The throughput task is timed apart from the others, in this process after them, so that
-no other task shares the cores while it measures (unless ``executor`` is a Dask cluster,
-whose workers then time it on their own machines).
+The throughput task is timed apart from the others, in this process after them and one
+record at a time, whatever the executor, so that no other task shares the cores while it
+measures: its figures describe the machine the command runs on.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from typing import Any
 
 from fbinit.errors import ParameterError
 from fbinit.sweep import ResultsStore, SerialExecutor, Task, make_task, run_sweep
-from fbinit.sweep.executors import DaskExecutor
 from fbinit.sweep.progress import SweepProgress
 
 __all__ = ["MODES", "TASKS", "BenchSummary", "default_store", "plan", "run_bench", "task_module"]
@@ -150,7 +149,6 @@ def run_bench(
     store_path = default_store(out) if store is None else Path(store)
     start = time.monotonic()
     executor = SerialExecutor() if executor is None else executor
-    alone_here = not isinstance(executor, DaskExecutor)
     phases = [
         (
             "training",
@@ -160,7 +158,7 @@ def run_bench(
         (
             "timing",
             [t for n, ts in planned.items() if n in _TIMED_ALONE for t in ts],
-            SerialExecutor() if alone_here else executor,
+            SerialExecutor(),
         ),
     ]
     totals = {"total": 0, "done": 0, "failed": 0, "skipped": 0}
