@@ -288,6 +288,14 @@ def section(records: Sequence[dict[str, Any]], *, n_boot: int = 2000) -> Section
                 f"{c.verdict}ly rank-correlated (rho {c.spearman:+.2f}, 95% CI "
                 f"[{c.spearman_ci[0]:+.2f}, {c.spearman_ci[1]:+.2f}], {c.n} runs)."
             )
+    if estimated:
+        flagged = sum(c.verdict != "none" for c in estimated)
+        level = estimated[0].level
+        findings.append(
+            f"{flagged} of {len(estimated)} estimated correlations exclude 0; with that many "
+            f"intervals at {level:.0%}, about {len(estimated) * (1 - level):.1f} would by "
+            "chance alone (no correction for multiple comparisons is made)."
+        )
     silent = [c for c in estimated if c.verdict == "none"]
     if silent:
         findings.append(
