@@ -444,23 +444,15 @@ def _figure(target: str, groups: dict[tuple[str, str], list[dict]]) -> Figure:
         if t != target:
             continue
         for i, r in enumerate(runs):
-            label = v if i == 0 else None
-            ax_k.plot(
-                r["curve"]["step"],
-                r["curve"]["kappa"],
-                color=COLOURS[v],
-                label=label,
-                alpha=0.8,
-                lw=1.2,
-            )
-            ax_l.plot(
-                r["curve"]["step"],
-                r["curve"]["loss"],
-                color=COLOURS[v],
-                label=label,
-                alpha=0.8,
-                lw=1.2,
-            )
+            for ax, key in ((ax_k, "kappa"), (ax_l, "loss")):
+                ax.plot(
+                    r["curve"]["step"],
+                    r["curve"][key],
+                    color=COLOURS[v],
+                    label=v if i == 0 else None,
+                    alpha=0.8,
+                    lw=1.2,
+                )
     pub = PUBLISHED[target]
     for v in ("none", "penalty"):
         ax_k.axhline(pub[v]["kappa_final"], color=COLOURS[v], ls=":", lw=1)

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from fbinit.cli.sweep import ProgressDisplay, add_executor_arguments, executor_from_args, say
+from fbinit.cli.sweep import (
+    ProgressDisplay,
+    _failure_lines,
+    add_executor_arguments,
+    executor_from_args,
+    say,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -66,8 +72,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         f"ran {summary.done + summary.failed} records in {format_duration(summary.wall_s)}: "
         f"{summary.done} done, {summary.failed} failed; {summary.skipped} were stored before",
     )
-    for res in summary.failures[:10]:
-        say(console, f"  {res.task.label}: {res.error_type}: {res.error_message}")
+    for line in _failure_lines(summary.failures):
+        say(console, line)
     if summary.page is None:
         say(console, "no records stored yet: no page written")
     else:
