@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fbinit.bench.predict import MIN_RUNS, correlations, rank_correlation, section
+from fbinit.bench.predict import (
+    MIN_RUNS,
+    correlations,
+    rank_correlation,
+    section,
+    steps_to,
+    threshold,
+)
 
 
 def test_estimates_match_scipy_with_ties():
@@ -87,3 +94,18 @@ def test_free_conv_students_also_form_their_own_group():
         r["frontend"] = "conv-gaussian" if i % 2 else "gabor"
     groups = {c.group: c.n for c in correlations(records, n_boot=50)}
     assert groups == {"distill: cqt": 12, "distill: cqt, Conv1d inits": 6}
+
+
+def test_steps_to_threshold_come_from_the_curves_at_90_percent_of_the_progress():
+    records = _records(6)
+    finals = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]  # median 0.35, initial 3.85: 0.35 + 0.1 * 3.5
+    for r, final in zip(records, finals, strict=True):
+        r["loss_final"] = final
+        r["loss_init"] = 3.85
+        r["curve"] = {"step": [0, 10, 20, 30], "loss": [1.0, None, 0.6 + final, final]}
+    assert threshold(records) == pytest.approx(0.7)
+    assert [steps_to(r, 0.7) for r in records] == [20, 30, 30, 30, 30, 30]
+    assert steps_to({"curve": {"step": [0], "loss": [2.0]}}, 0.7) == math.inf
+    assert steps_to({"steps_to_threshold": 7}, 0.7) == 7  # no curve: the record's own
+    steps = [c for c in correlations(records, n_boot=50) if c.outcome == "steps_to_threshold"]
+    assert all(c.threshold == pytest.approx(0.7) for c in steps)

@@ -11,9 +11,13 @@ task x student or init x seed), relate a predictor measured at initialisation,
 to an outcome of training,
 
 - ``loss_final``: the test loss at the end;
-- ``steps_to_threshold``: the first logged step at which the loss reached the task's
-  threshold. A run that never reached it is *censored*: it ranks after every run that
-  did (ties among the censored), which rank correlations handle without inventing a value.
+- ``steps_to_threshold``: the first logged step at which the test loss reached the
+  group's threshold, where the group's median run has made 90 % of its progress from its
+  initial to its final loss (:func:`threshold`; a fixed threshold is reached at the first
+  log by every run of one teacher and by none of another's). It is read from each
+  record's loss curve (the record's own ``steps_to_threshold`` when it has no curve). A
+  run that never reached it is *censored*: it ranks after every run that did (ties among
+  the censored), which rank correlations handle without inventing a value.
 
 Per group (a distillation teacher or a conditioning target) and predictor-outcome pair,
 :func:`correlations` gives Spearman's rho and Kendall's tau-b (``scipy.stats``) with
@@ -70,6 +74,8 @@ class Correlation:
     spearman_ci, kendall_ci : (low, high) or None
         Percentile bootstrap interval at ``level``.
     level : float
+    threshold : float or None
+        The loss threshold of a steps-to-threshold outcome (:func:`threshold`).
     """
 
     group: str
@@ -81,6 +87,7 @@ class Correlation:
     spearman_ci: tuple[float, float] | None
     kendall_ci: tuple[float, float] | None
     level: float
+    threshold: float | None = None
 
     @property
     def verdict(self) -> str:
@@ -91,15 +98,45 @@ class Correlation:
         return "positive" if low > 0 else "negative" if high < 0 else "none"
 
 
-def _value(record: dict[str, Any], name: str) -> float:
+def threshold(records: Sequence[dict[str, Any]], share: float = 0.9) -> float | None:
+    r"""A group's loss threshold: where its median run has made ``share`` of its progress,
+
+    .. math:: \ell^* = m_\text{final} + (1 - s)\,(m_\text{init} - m_\text{final}),
+
+    with :math:`m` the medians over the group's runs of the test loss at initialisation and
+    at the end (None without both).
+    """
+    pairs = [
+        (r["loss_init"], r["loss_final"])
+        for r in records
+        if r.get("loss_init") is not None and r.get("loss_final") is not None
+    ]
+    if not pairs:
+        return None
+    start, end = np.median(np.array(pairs), axis=0)
+    return float(end + (1.0 - share) * (start - end))
+
+
+def steps_to(record: dict[str, Any], limit: float | None) -> float:
+    """First logged step with test loss <= ``limit`` (inf: never, a censored run)."""
+    curve = record.get("curve") or {}
+    if limit is None or not curve.get("loss"):
+        steps = record.get("steps_to_threshold")
+        return math.inf if steps is None else float(steps)
+    for step, loss in zip(curve["step"], curve["loss"], strict=False):
+        if loss is not None and loss <= limit:
+            return float(step)
+    return math.inf
+
+
+def _value(record: dict[str, Any], name: str, limit: float | None = None) -> float:
     """A predictor or outcome of a record as a float (NaN when missing)."""
     if name == "log_kappa_init":
         kappa = record.get("kappa_init")
         ok = kappa is not None and math.isfinite(kappa) and kappa > 0
         return math.log10(kappa) if ok else math.nan
     if name == "steps_to_threshold":
-        steps = record.get("steps_to_threshold")
-        return math.inf if steps is None else float(steps)  # censored: after every other run
+        return steps_to(record, limit)
     value = record.get(name)
     return math.nan if value is None else float(value)
 
@@ -196,9 +233,10 @@ def correlations(
     """
     out = []
     for group, rows in _grouped(records).items():
+        limit = threshold(rows)
         for predictor in PREDICTORS:
             for outcome in OUTCOMES:
-                pairs = [(_value(r, predictor), _value(r, outcome)) for r in rows]
+                pairs = [(_value(r, predictor), _value(r, outcome, limit)) for r in rows]
                 pairs = [(a, b) for a, b in pairs if math.isfinite(a) and not math.isnan(b)]
                 estimate, ci = (math.nan, math.nan), None
                 if len(pairs) >= MIN_RUNS:
@@ -216,9 +254,17 @@ def correlations(
                         None if ci is None else ci[0],
                         None if ci is None else ci[1],
                         level,
+                        limit if outcome == "steps_to_threshold" else None,
                     )
                 )
     return out
+
+
+def _outcome(c: Correlation) -> str:
+    """The outcome's label, with the loss threshold of a steps-to-threshold outcome."""
+    if c.threshold is None:
+        return OUTCOMES[c.outcome]
+    return f"steps to test loss <= {c.threshold:.3g}"
 
 
 def _fmt(value: float | None, ci: tuple[float, float] | None) -> str:
@@ -266,7 +312,7 @@ def section(records: Sequence[dict[str, Any]], *, n_boot: int = 2000) -> Section
         [
             c.group,
             PREDICTORS[c.predictor],
-            OUTCOMES[c.outcome],
+            _outcome(c),
             str(c.n),
             _fmt(c.spearman, c.spearman_ci),
             _fmt(c.kendall, c.kendall_ci),
@@ -277,14 +323,15 @@ def section(records: Sequence[dict[str, Any]], *, n_boot: int = 2000) -> Section
         header,
         rows,
         "Rank correlations over runs (students, inits and seeds) per group; percentile "
-        "bootstrap intervals; runs that never reached the threshold rank last.",
+        "bootstrap intervals; the loss threshold is where the group's median run has made 90% "
+        "of its progress (init to final), and runs that never reached it rank last.",
     )
     findings = []
     estimated = [c for c in corr if c.spearman_ci is not None]
     for c in estimated:
         if c.verdict != "none":
             findings.append(
-                f"{c.group}: {PREDICTORS[c.predictor]} and {OUTCOMES[c.outcome]} are "
+                f"{c.group}: {PREDICTORS[c.predictor]} and {_outcome(c)} are "
                 f"{c.verdict}ly rank-correlated (rho {c.spearman:+.2f}, 95% CI "
                 f"[{c.spearman_ci[0]:+.2f}, {c.spearman_ci[1]:+.2f}], {c.n} runs)."
             )
