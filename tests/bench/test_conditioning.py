@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from fbinit.analysis import condition_number
+from fbinit import Filterbank
+from fbinit.analysis import condition_number, frame_bounds
 from fbinit.bench import _conditioning_targets as targets
 from fbinit.bench import conditioning as cond
 from fbinit.bench.section import Section
+from fbinit.bench.training import energy_deviation
 from fbinit.errors import ParameterError
 from fbinit.frontends import ConvFrontend
 from fbinit.sweep import get_experiment
@@ -124,14 +126,15 @@ def test_energy_deviation_closed_form():
     t = torch.arange(n, dtype=torch.float64)
     x = torch.stack([torch.cos(2 * torch.pi * 5 * t / n), torch.cos(2 * torch.pi * 20 * t / n)])
     expected = np.mean([abs(lp[5] / lp.mean() - 1), abs(lp[20] / lp.mean() - 1)])
-    assert cond.energy_deviation(w, x, n) == pytest.approx(expected, rel=1e-10)
-    assert cond.energy_deviation(torch.eye(3)[:1], x, n) == pytest.approx(0.0, abs=1e-12)
+    assert energy_deviation(w, x) == pytest.approx(expected, rel=1e-10)
+    assert energy_deviation(torch.eye(3)[:1], x) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_lp_kappa_band():
-    w = np.array([[1.0, 0.5], [0.0, 1.0]])  # LP = 2.25 + cos(2 pi k / N)
-    assert cond.lp_kappa(w, 8) == pytest.approx(3.25 / 1.25)
-    assert cond.lp_kappa(w, 8, bins=np.array([0, 1])) == pytest.approx(3.25 / (2.25 + 0.5**0.5))
+    w = Filterbank(torch.tensor([[1.0, 0.5], [0.0, 1.0]]), sample_rate=8.0)  # LP 2.25 + cos
+    assert float(condition_number(w, n_fft=8)) == pytest.approx(3.25 / 1.25)
+    A, B = frame_bounds(w, n_fft=8, band=(0.0, 1.0))  # bins 0 and +-1
+    assert float(B / A) == pytest.approx(3.25 / (2.25 + 0.5**0.5))
 
 
 @pytest.mark.parametrize(

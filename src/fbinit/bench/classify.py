@@ -32,6 +32,7 @@ from fbinit._validate import check_choice, check_int, check_positive_float
 from fbinit.analysis.frames import frame_bounds, kappa_from_bounds
 from fbinit.bench import classify_data as data
 from fbinit.bench.section import Section, Table, mean_sd
+from fbinit.bench.training import finite
 from fbinit.errors import ParameterError
 from fbinit.frontends import (
     ConvFrontend,
@@ -202,11 +203,6 @@ class Backend(torch.nn.Module):
         return self.linear(torch.cat([h.mean(-1), h.amax(-1)], dim=1))
 
 
-def _finite(value: Any) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def bank_summary(frontend: Frontend, band: tuple[float, float]) -> dict[str, Any]:
     r"""Frame bounds, band energy and centre frequencies of a frontend's analysis bank.
 
@@ -248,10 +244,10 @@ def bank_summary(frontend: Frontend, band: tuple[float, float]) -> dict[str, Any
         centre, _ = centre_and_bandwidth(power, sample_rate=sample_rate)
     in_band = (centre >= band[0]) & (centre <= band[1])
     return {
-        "kappa": _finite(kappa),
-        "kappa_band": _finite(kappa_band),
-        "band_energy": _finite(energy),
-        "band_share": _finite(share),
+        "kappa": finite(kappa),
+        "kappa_band": finite(kappa_band),
+        "band_energy": finite(energy),
+        "band_share": finite(share),
         "n_in_band": int(in_band.sum()),
         "centre_hz": [round(float(c), 1) if math.isfinite(float(c)) else None for c in centre],
     }

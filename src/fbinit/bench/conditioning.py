@@ -53,6 +53,7 @@ from fbinit._validate import check_choice, check_int, check_positive_float
 from fbinit.analysis import condition_number
 from fbinit.bench import _conditioning_targets as targets
 from fbinit.bench.section import Section, Table, mean_sd
+from fbinit.bench.training import energy_deviation
 from fbinit.errors import ParameterError
 from fbinit.frontends import ConditionMonitor, ConvFrontend
 from fbinit.sweep import register
@@ -63,8 +64,6 @@ __all__ = [
     "PUBLISHED",
     "TARGETS",
     "VARIANTS",
-    "energy_deviation",
-    "lp_kappa",
     "plan",
     "run_conditioning",
     "section",
@@ -99,46 +98,6 @@ PUBLISHED: dict[str, dict[str, Any]] = {
         "penalty": {"kappa_final": 1.05, "loss_final": 0.03},
     },
 }
-
-
-def lp_kappa(weights: Any, n_fft: int, *, bins: np.ndarray | None = None) -> float:
-    r"""Stride-1 Littlewood-Paley kappa of real taps on the N-point grid (numpy, float64).
-
-    :math:`\kappa = \max_k \mathrm{LP}[k] / \min_k \mathrm{LP}[k]`,
-    :math:`\mathrm{LP}[k] = \sum_j |\hat w_j[k]|^2` over k = 0..N/2 (the rest mirrors them
-    for real taps), or over ``bins`` only. The notebooks' ``frame_bounds_lp``.
-
-    Examples
-    --------
-    >>> lp_kappa(np.array([[1.0, 0.5], [0.0, 1.0]]), 8)  # 3.25 / 1.25
-    2.6
-    """
-    w = np.asarray(weights.detach().cpu() if torch.is_tensor(weights) else weights, float)
-    lp = np.square(np.abs(np.fft.rfft(w, n_fft, axis=-1))).sum(axis=0)
-    if bins is not None:
-        lp = lp[bins]
-    return float(lp.max() / lp.min())
-
-
-def energy_deviation(weights: torch.Tensor, x: torch.Tensor, n_fft: int) -> float:
-    r"""Mean relative deviation of the bank's energy from a scaled isometry on signals x.
-
-    For the stride-1 circular analysis :math:`\Phi x = (x \circledast w_j)_j` on N
-    samples, :math:`\|\Phi x\|^2 = \frac1N \sum_k \mathrm{LP}[k] |\hat x[k]|^2`; with
-    :math:`\bar A = \operatorname{mean}_k \mathrm{LP}[k]` (the bank's average gain),
-
-    .. math:: \mathrm{dev} = \operatorname{mean}_x \Bigl| \frac{\|\Phi x\|^2}
-              {\bar A \|x\|^2} - 1 \Bigr|
-              = \operatorname{mean}_x \Bigl|\frac{\sum_k \mathrm{LP}[k] |\hat x[k]|^2}
-              {\bar A \sum_k |\hat x[k]|^2} - 1\Bigr|,
-
-    0 for a tight bank, at most :math:`\kappa - 1` for any x.
-    """
-    w = weights.detach().double()
-    lp = torch.fft.fft(w, n_fft, dim=-1).abs().square().sum(dim=0)
-    power = torch.fft.fft(x.double(), n_fft, dim=-1).abs().square()
-    ratio = (power * lp).sum(dim=-1) / (lp.mean() * power.sum(dim=-1))
-    return float((ratio - 1).abs().mean())
 
 
 def _student_response(weight: torch.Tensor, x: torch.Tensor, stride: int) -> torch.Tensor:
@@ -260,12 +219,6 @@ def run_conditioning(
     draw = targets.draw
     eval_x = [draw(setting["data"], eval_gen, batch_size, n_fft) for _ in range(eval_batches)]
     eval_y = [teacher(x) for x in eval_x]
-    band_bins = None
-    if setting["data"] == "sines":
-        freqs = np.fft.rfftfreq(n_fft, 1 / targets.SAMPLE_RATE)
-        band_bins = np.flatnonzero(
-            (freqs >= targets.SINE_BAND[0]) & (freqs <= targets.SINE_BAND[1])
-        )
 
     def evaluate() -> float:
         with torch.no_grad():
@@ -275,25 +228,20 @@ def run_conditioning(
             ]
         return float(torch.stack(losses).mean())
 
-    monitor = ConditionMonitor(student, every=1, n_fft=n_fft)
+    # the stride-1 LP kappa (full band, and over the sines' band) at every log
+    band = targets.SINE_BAND if setting["data"] == "sines" else None
+    monitor = ConditionMonitor(student, every=1, n_fft=n_fft, band=band)
     optimizer = torch.optim.Adam(student.parameters(), lr=lr)
     log_every = batches_per_epoch if log_every is None else log_every
     total = epochs * batches_per_epoch
-    kappa_init = lp_kappa(weight, n_fft)
-    curve: dict[str, list] = {
-        "step": [0],
-        "loss": [evaluate()],
-        "kappa": [kappa_init],
-        "train_loss": [None],
-    }
+    curve: dict[str, list] = {"step": [0], "loss": [evaluate()], "train_loss": [None]}
     strided_init = _strided_kappa(weight, n_fft, stride)
-    kappa_band_init = None if band_bins is None else lp_kappa(weight, n_fft, bins=band_bins)
     energy_dev = None
     running, count, epoch_losses = 0.0, 0, []
     for step in range(1, total + 1):
         x = draw(setting["data"], train_gen, batch_size, n_fft)
         if energy_dev is None:
-            energy_dev = energy_deviation(weight, x, n_fft)
+            energy_dev = energy_deviation(student, x)
         y = teacher(x)
         fit = _fit_loss(_student_response(weight, x, stride), y, loss_axis)
         loss = fit
@@ -308,11 +256,12 @@ def run_conditioning(
         if step % log_every == 0 or step == total:
             curve["step"].append(step)
             curve["loss"].append(evaluate())
-            curve["kappa"].append(lp_kappa(weight, n_fft))
             curve["train_loss"].append(running / count)
             running, count = 0.0, 0
             monitor.step(step)
     last = monitor.history()
+    curve["kappa"] = [float(k) for k in last["kappa"]]
+    kappa_band = [None if band is None else float(k) for k in last["kappa_band"][[0, -1]]]
     reached = [s for s, v in zip(curve["step"], curve["loss"], strict=True) if v <= threshold]
     published = None
     if variant in ("none", "penalty"):  # the notebooks ran these two from one draw
@@ -341,12 +290,12 @@ def run_conditioning(
         "steps": total,
         "n_params": int(sum(p.numel() for p in student.parameters())),
         "kappa_kind": "stride-1 Littlewood-Paley kappa on the N-point grid (the notebooks')",
-        "kappa_init": kappa_init,
+        "kappa_init": curve["kappa"][0],
         "kappa_final": curve["kappa"][-1],
         "kappa_strided_init": strided_init,
         "kappa_strided_final": _strided_kappa(weight, n_fft, stride),
-        "kappa_band_init": kappa_band_init,
-        "kappa_band_final": None if band_bins is None else lp_kappa(weight, n_fft, bins=band_bins),
+        "kappa_band_init": kappa_band[0],
+        "kappa_band_final": kappa_band[1],
         "energy_deviation_init": energy_dev,
         "loss_init": curve["loss"][0],
         "loss_final": curve["loss"][-1],
