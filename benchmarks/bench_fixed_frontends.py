@@ -17,26 +17,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Callable
 
 import torch
 
+from fbinit.bench.throughput import time_interleaved
 from fbinit.frontends import MelFrontend, MultiresFrontend
 
 
 def interleaved(cases: dict[str, Callable[[], None]], rounds: int, warmup: int = 3):
-    """Median seconds of each case, timed round-robin."""
-    for _ in range(warmup):
-        for fn in cases.values():
-            fn()
-    times: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(rounds):
-        for name, fn in cases.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+    """Median wall seconds of each case, timed round-robin (:func:`time_interleaved`)."""
+    timed = time_interleaved(cases, rounds, warmup)
+    return {name: statistics.median(walls) for name, (walls, _) in timed.items()}
 
 
 def mel_cases(batch: torch.Tensor) -> dict[str, Callable[[], None]]:
