@@ -134,8 +134,7 @@ def test_records_are_json_with_required_keys(tiny_records):
 
 def test_peak_memory_counts_allocations():
     peak = tp.peak_memory_mb(lambda: torch.empty(2**20).fill_(1.0))  # 4 MiB of float32
-    if peak is None:
-        pytest.skip("the torch profiler reports no allocation events here")
+    assert peak is not None, "the torch profiler of the pinned torch reports allocations"
     assert peak == pytest.approx(4.0, rel=0.05)
 
 
