@@ -9,12 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from fbinit.bench import classify, speech
+from fbinit.bench import classify
 from fbinit.bench import classify_data as data
 from fbinit.errors import ParameterError
 from fbinit.frontends import ConvFrontend
-
-pytestmark = pytest.mark.skipif(not speech.available(), reason="espeak-ng is not installed")
 
 REQUIRED = {
     "task", "frontend", "accuracy", "val_accuracy", "chance", "n_params", "backend_params",

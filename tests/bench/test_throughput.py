@@ -100,7 +100,6 @@ def test_peer_flops_hand_count():
     assert 140 <= sum(mel.values()) <= 250
 
 
-@pytest.mark.skipif(not _peers.installed("peer:asteroid-paramsinc"), reason="asteroid missing")
 def test_paramsinc_flops_match_flop_counter():
     module = _peers.make("peer:asteroid-paramsinc")
     with FlopCounterMode(display=False) as counter:
