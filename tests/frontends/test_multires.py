@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import murenn  # the peers extra, installed by make test
 import numpy as np
 import pytest
 import torch
@@ -10,8 +11,6 @@ from fbinit import ParameterError, analysis_matrix, as_filterbank, energy_respon
 from fbinit.frontends import MultiresFrontend, analysis_conv
 from fbinit.frontends.multires import _measure, dtcwt_kernels
 from fbinit.signals import white_noise
-
-murenn = pytest.importorskip("murenn")
 
 SR = 16000.0
 
