@@ -94,7 +94,9 @@ def render(
 
     Examples
     --------
-    >>> x = render("seven", sample_rate=8000)  # doctest: +SKIP
+    >>> x = render("seven", sample_rate=8000)
+    >>> x.dtype, 0.2 < len(x) / 8000 < 1.5  # about half a second of speech
+    (dtype('float32'), True)
     """
     if not isinstance(text, str) or not text.strip():
         raise ParameterError(f"text={text!r} must be a non-empty string")
